@@ -1,0 +1,113 @@
+# schema - the only build entry.
+#   make            build ./schema
+#   make test       install missing packages, build, run every test (SAN=1: ASan+UBSan)
+#   make demo       run the example history against a private cluster
+#   make bench      benchmarks against the floor
+#   make fuzz       run each libFuzzer target for a while (FUZZ_SECONDS)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+SAN ?=
+CC = gcc
+FUZZ_SECONDS ?= 30
+
+PKGS := libpq libsodium lmdb zlib jansson
+ifeq ($(SAN),1)
+BUILD := build/san
+OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD := build/rel
+OPT := -O2
+endif
+
+PG_INC := $(shell pg_config --includedir 2>/dev/null)
+CFLAGS := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Werror \
+	-Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+	-Iinclude -include include/schema/banned.h \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(if $(PG_INC),-I$(PG_INC))
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lpthread -lm
+LDFLAGS := $(filter -fsanitize=%,$(OPT))
+
+LIB_SRC := $(sort $(wildcard store/*.c) $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/cmd/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/hooks.o
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+HOOKS := $(sort $(wildcard hooks/*.sample))
+MAN := $(sort $(wildcard man/*.1))
+
+.PHONY: all build deps test check unit cli fuzz-replay demo bench fuzz install clean
+
+all: deps
+	@$(MAKE) --no-print-directory build
+
+deps:
+	@sh scripts/deps.sh
+
+build: schema
+
+schema: $(BUILD)/schema
+	@cp $< $@
+
+$(BUILD)/schema: $(BUILD)/src/main.o $(BUILD)/libschema.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libschema.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 -o $@ $<
+
+$(BUILD)/gen/hooks.c: $(BUILD)/tools/embed $(HOOKS)
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/embed $(HOOKS) > $@
+
+$(BUILD)/gen/hooks.o: $(BUILD)/gen/hooks.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libschema.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libschema.a $(LDFLAGS) $(LDLIBS) -lcriterion
+
+# Corpus replay: the fuzz targets linked with a plain driver (gcc, same flags).
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libschema.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/libschema.a $(LDFLAGS) $(LDLIBS)
+
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: build $(UNIT_BIN) $(FUZZ_REPLAY)
+	@BUILD=$(BUILD) SAN=$(SAN) sh tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory build
+	@sh scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory build
+	@sh bench/run.sh
+
+fuzz: deps
+	@$(MAKE) --no-print-directory $(BUILD)/libschema.a
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/schema/hooks
+	install -m 755 schema $(DESTDIR)$(PREFIX)/bin/schema
+	install -m 644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 755 $(HOOKS) $(DESTDIR)$(PREFIX)/share/schema/hooks/
+
+clean:
+	rm -rf build schema
+
+-include $(shell find build -name '*.d' 2>/dev/null)
