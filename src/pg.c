@@ -82,8 +82,9 @@ static void add_oneline(struct sch_buf *out, struct sch_buf *hint,
 		size_t n = e ? (size_t)(e - p) : strlen(p);
 		struct sch_buf *dst = out;
 
-		if (*p == '\t' && hint) {
-			dst = hint;
+		if (*p == '\t') {
+			if (hint)
+				dst = hint;
 			p++;
 			n--;
 		}

@@ -215,6 +215,16 @@ static int defelem_true(json_t *defelem)
 
 		return !text_is_false(sval ? sval : "");
 	}
+	if ((v = json_object_get(arg, "TypeName"))) {
+		/* a bare word such as off parses as a type name */
+		json_t *names = json_object_get(v, "names");
+		json_t *last = json_array_get(names,
+					      json_array_size(names) - 1);
+		const char *sval = json_string_value(json_object_get(
+			json_object_get(last, "String"), "sval"));
+
+		return !text_is_false(sval ? sval : "");
+	}
 	if ((v = json_object_get(arg, "Boolean")))
 		return json_is_true(json_object_get(v, "boolval"));
 	if ((v = json_object_get(arg, "Integer")))
