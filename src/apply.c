@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "schema/apply.h"
 #include "schema/error.h"
@@ -145,23 +146,48 @@ static void stmt_hash(char *out, const char *text, const struct sch_sql_stmt *s)
 	sch_hex(out, h, 16);
 }
 
-/* Statement-by-statement run of a notx step, resuming after the
- * statements the registry says already ran. */
+/*
+ * Statement-by-statement run of a notx step, resuming after the
+ * statements the registry says already ran: those of this revision, or
+ * those of an interrupted step of the same directory that was edited and
+ * recorded as a new revision (adopted when every statement that ran is
+ * unchanged). *adopted receives the hex id of an adopted revision.
+ */
 static int run_notx(struct sch_pg *pg, struct sch_reg *reg,
-		    const struct sch_step *st, const struct parts *p)
+		    const struct sch_step *st, const struct parts *p,
+		    char *adopted)
 {
 	const char *dir = st->is_up ? "up" : "down";
 	char **done = NULL;
 	size_t ndone = 0;
+	char sh[SCH_SHORT_LEN + 1];
 	int rc;
 
+	adopted[0] = '\0';
+	sch_id_short(sh, &st->id);
 	rc = sch_reg_progress(reg, &st->id, dir, &done, &ndone);
 	if (rc)
 		return rc;
+	if (!ndone) {
+		struct sch_buf other = SCH_BUF_INIT, odir = SCH_BUF_INIT;
+		struct sch_id oid;
+		if (sch_reg_progress_any(reg, &other, &odir) == 1 &&
+		    !strcmp(odir.ptr, dir) &&
+		    sch_id_parse(&oid, other.ptr, other.len) == 0 &&
+		    sch_id_cmp(&oid, &st->id)) {
+			free(done);
+			rc = sch_reg_progress(reg, &oid, dir, &done, &ndone);
+			snprintf(adopted, SCH_HEX_LEN + 1, "%s", other.ptr);
+		}
+		sch_buf_release(&other);
+		sch_buf_release(&odir);
+		if (rc)
+			return rc;
+	}
 	if (ndone > p->script.n) {
-		rc = sch_error_set(SCH_EREFUSED, "%s: the registry records %zu "
-				   "statements run, the script has %zu",
-				   p->file, ndone, p->script.n);
+		rc = sch_error_set(SCH_EREFUSED, "%s: an interrupted step ran %zu "
+				   "statements, the script has %zu", p->file,
+				   ndone, p->script.n);
 		goto out;
 	}
 	for (size_t i = 0; i < ndone; i++) {
@@ -169,29 +195,35 @@ static int run_notx(struct sch_pg *pg, struct sch_reg *reg,
 		stmt_hash(h, p->text, &p->script.stmts[i]);
 		if (strcmp(h, done[i])) {
 			rc = sch_error_set(SCH_EREFUSED,
-					   "%s:%d: statement %zu already ran "
+					   "%s:%d: statement %zu already ran%s%.12s "
 					   "and was edited since", p->file,
-					   p->script.stmts[i].line, i + 1);
-			sch_error_hint("restore the statement as it ran; later "
-				       "statements may change");
+					   p->script.stmts[i].line, i + 1,
+					   adopted[0] ? " in the interrupted step "
+						      : "", adopted);
+			sch_error_hint("restore the statements that ran; only "
+				       "later ones may change");
 			goto out;
 		}
 	}
 	if (ndone)
-		fprintf(stderr, "  resuming %s at statement %zu of %zu\n",
-			p->file, ndone + 1, p->script.n);
+		fprintf(stderr, "  %s: resuming %s at statement %zu of %zu%s%.12s\n",
+			sh, p->file, ndone + 1, p->script.n,
+			adopted[0] ? ", continuing the interrupted step " : "",
+			adopted);
 	for (size_t i = ndone; i < p->script.n; i++) {
 		const struct sch_sql_stmt *s = &p->script.stmts[i];
 		char *sql = stmt_text(p->text, s);
 		char h[33];
-		fprintf(stderr, "  %s:%d: statement %zu of %zu (no transaction)\n",
-			p->file, s->line, i + 1, p->script.n);
+		if (isatty(STDERR_FILENO))
+			fprintf(stderr, "  %s: %s:%d: statement %zu of %zu (no "
+				"transaction)\n", sh, p->file, s->line, i + 1,
+				p->script.n);
 		rc = sch_pg_exec(pg, NULL, SCH_PG_OK, sql, 0, NULL);
 		free(sql);
 		if (rc) {
 			rc = step_error(pg, st, p->file, p->text, s);
-			sch_error_hint("statements before this one ran; rerun to "
-				       "resume here");
+			sch_error_hint("the statements before this one ran; rerun "
+				       "to resume here");
 			goto out;
 		}
 		stmt_hash(h, p->text, s);
@@ -215,6 +247,7 @@ int sch_apply_step(struct sch_pg *pg, struct sch_reg *reg,
 	char **texts = NULL;
 	struct sch_reg_stmt row, ev, clear;
 	char *body = NULL, *parents = NULL, hex[SCH_HEX_LEN + 1];
+	char adopted[SCH_HEX_LEN + 1] = "";
 	size_t n = 0, ntext = 0, first_verify, first_reg;
 	int is_notx, rc;
 
@@ -228,7 +261,7 @@ int sch_apply_step(struct sch_pg *pg, struct sch_reg *reg,
 	if (notx)
 		*notx = is_notx;
 	if (is_notx) {
-		rc = run_notx(pg, reg, st, &p);
+		rc = run_notx(pg, reg, st, &p, adopted);
 		if (rc)
 			goto out;
 	}
@@ -258,11 +291,12 @@ int sch_apply_step(struct sch_pg *pg, struct sch_reg *reg,
 	stmts[n++].expect = SCH_PG_COMMAND;
 	if (is_notx) {
 		sch_buf_addf(&clear.sql, "DELETE FROM %s.progress WHERE "
-			     "revision = $1", reg->q);
+			     "revision = $1 OR revision = $2", reg->q);
 		clear.params[0] = hex;
-		clear.nparams = 1;
+		clear.params[1] = adopted;
+		clear.nparams = 2;
 		stmts[n].sql = clear.sql.ptr;
-		stmts[n].nparams = 1;
+		stmts[n].nparams = 2;
 		stmts[n].params = clear.params;
 		stmts[n++].expect = SCH_PG_COMMAND;
 	}
