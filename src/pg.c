@@ -33,6 +33,7 @@ struct sch_pg {
 	sch_pg_notice_fn *notice_fn;
 	void *notice_arg;
 	int in_copy_in;
+	int connected;		/* the connection was once established */
 	struct sch_pg_err err;
 	struct sch_buf message, detail, hint, context;
 };
@@ -132,6 +133,8 @@ static int err_raise(struct sch_pg *pg)
 	struct sch_buf m = SCH_BUF_INIT;
 
 	err_publish(pg);
+	if (pg->conn && pg->connected && PQstatus(pg->conn) == CONNECTION_BAD)
+		sch_buf_addstr(&m, "lost connection to the server: ");
 	sch_buf_addstr(&m, pg->message.len ? pg->message.ptr : "unknown error");
 	if (pg->err.sqlstate[0])
 		sch_buf_addf(&m, " (SQLSTATE %s)", pg->err.sqlstate);
@@ -154,8 +157,6 @@ static int fail_conn(struct sch_pg *pg, const char *what)
 			sch_buf_addstr(&pg->message, ": ");
 	}
 	add_oneline(&pg->message, &pg->hint, PQerrorMessage(pg->conn));
-	if (PQstatus(pg->conn) == CONNECTION_BAD && !pg->hint.len)
-		sch_buf_addstr(&pg->hint, "the connection to the server was lost");
 	return err_raise(pg);
 }
 
@@ -195,8 +196,6 @@ static int fail_result(struct sch_pg *pg, const PGresult *res, long index)
 	f = PQresultErrorField(res, PG_DIAG_CONTEXT);
 	if (f)
 		add_oneline(&pg->context, NULL, f);
-	if (PQstatus(pg->conn) == CONNECTION_BAD && !pg->hint.len)
-		sch_buf_addstr(&pg->hint, "the connection to the server was lost");
 	return err_raise(pg);
 }
 
@@ -920,6 +919,7 @@ int sch_pg_open(struct sch_pg **out, const char *conninfo)
 				       "~/.pgpass or the connection string");
 		goto out;
 	}
+	pg->connected = 1;
 	*out = pg;
 	pg = NULL;
 out:
