@@ -310,11 +310,12 @@ int sch_wt_load(struct sch_wt *out, const char *dir)
 		memset(e, 0, sizeof(*e));
 		e->name = xstrdup(de->d_name);
 		e->seq = seq;
-		sch_meta_init(&e->meta);
+		/* meta is filled by sch_meta_parse(); zero is releasable. */
 		sch_rev_init(&e->rev);
 	}
 	closedir(d);
-	qsort(out->e, out->n, sizeof(*out->e), entry_cmp);
+	if (out->n)
+		qsort(out->e, out->n, sizeof(*out->e), entry_cmp);
 	for (size_t i = 0; i < out->n && !rc; i++)
 		rc = load_entry(&out->e[i], dir);
 	return rc;
