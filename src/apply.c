@@ -169,10 +169,12 @@ static int run_notx(struct sch_pg *pg, struct sch_reg *reg,
 	if (rc)
 		return rc;
 	if (!ndone) {
-		struct sch_buf other = SCH_BUF_INIT, odir = SCH_BUF_INIT;
+		struct sch_buf other = SCH_BUF_INIT, odir = SCH_BUF_INIT,
+			       oname = SCH_BUF_INIT;
 		struct sch_id oid;
-		if (sch_reg_progress_any(reg, &other, &odir) == 1 &&
-		    !strcmp(odir.ptr, dir) &&
+		/* Only the same directory's interrupted step is continued. */
+		if (sch_reg_progress_any(reg, &other, &odir, &oname) == 1 &&
+		    !strcmp(odir.ptr, dir) && !strcmp(oname.ptr, st->name) &&
 		    sch_id_parse(&oid, other.ptr, other.len) == 0 &&
 		    sch_id_cmp(&oid, &st->id)) {
 			free(done);
@@ -181,6 +183,7 @@ static int run_notx(struct sch_pg *pg, struct sch_reg *reg,
 		}
 		sch_buf_release(&other);
 		sch_buf_release(&odir);
+		sch_buf_release(&oname);
 		if (rc)
 			return rc;
 	}
@@ -227,7 +230,7 @@ static int run_notx(struct sch_pg *pg, struct sch_reg *reg,
 			goto out;
 		}
 		stmt_hash(h, p->text, s);
-		rc = sch_reg_progress_add(reg, &st->id, dir, i, h);
+		rc = sch_reg_progress_add(reg, &st->id, dir, i, h, st->name);
 		if (rc)
 			goto out;
 	}

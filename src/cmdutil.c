@@ -12,10 +12,15 @@ int sch_cmd_optfail(int c, char **argv, const char *verb)
 {
 	const char *arg = argv[optind - 1];
 
+	/* Inside a group of short options (-zq) argv[optind - 1] may still
+	 * be the previous argument: name the option by optopt then. */
+	if (c == ':' && optopt)
+		return sch_error_set(SCH_EUSAGE, "option '-%c' of '%s' needs a "
+				     "value", optopt, verb);
 	if (c == ':')
 		return sch_error_set(SCH_EUSAGE, "option '%s' of '%s' needs a "
 				     "value", arg, verb);
-	if (optopt && arg && !(arg[0] == '-' && arg[1] == '-'))
+	if (optopt)
 		return sch_error_set(SCH_EUSAGE, "unknown option '-%c' for '%s'",
 				     optopt, verb);
 	return sch_error_set(SCH_EUSAGE, "unknown option '%s' for '%s'",

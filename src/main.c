@@ -63,7 +63,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: schema [--repo DIR] <command> [<args>]\n\n"
 		   "commands:");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "%s %s", i % 8 ? "" : "\n  ", commands[i].name);
+		fprintf(f, "%s%s", i % 8 ? " " : "\n  ", commands[i].name);
 	fprintf(f, "\n\n'schema <command> --help' describes a command.\n");
 }
 

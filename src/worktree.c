@@ -58,7 +58,7 @@ int sch_meta_parse(struct sch_meta *out, const char *text, size_t len,
 		const char *le = nl ? nl : end, *sp, *v;
 		size_t n = (size_t)(le - p), klen, vlen;
 		lineno++;
-		if (n && p[n - 1] == '\r')
+		while (n && p[n - 1] == '\r')
 			n--;
 		if (n == 0) {
 			in_header = 0;
@@ -512,6 +512,37 @@ int sch_wt_resolve(struct sch_wt *wt, struct sch_txn *t)
 		qsort_r(wt->byid, wt->n, sizeof(size_t), byid_cmp, wt);
 	}
 	return rc;
+}
+
+int sch_wt_edited(struct sch_txn *t, const struct sch_wt_entry *e,
+		  int *direct)
+{
+	const void *v;
+	size_t vl;
+	struct sch_id old;
+	struct sch_rev r;
+
+	*direct = 0;
+	if (sch_kv_get(t, SCH_DB_WORKTREE, e->name, strlen(e->name), &v, &vl) ||
+	    vl != SCH_ID_LEN)
+		return 0;
+	memcpy(old.b, v, SCH_ID_LEN);
+	if (!sch_id_cmp(&old, &e->id))
+		return 0;
+	*direct = 1;
+	if (sch_rev_load(&r, t, &old) == 0) {
+		if (!sch_id_cmp(&r.up, &e->rev.up) &&
+		    !sch_id_cmp(&r.down, &e->rev.down) &&
+		    r.has_verify == e->rev.has_verify &&
+		    (!r.has_verify || !sch_id_cmp(&r.verify, &e->rev.verify)) &&
+		    !strcmp(r.message, e->rev.message) &&
+		    r.nparents == e->rev.nparents &&
+		    r.ndepends == e->rev.ndepends && r.nlabels == e->rev.nlabels &&
+		    r.nflags == e->rev.nflags)
+			*direct = 0;
+		sch_rev_release(&r);
+	}
+	return 1;
 }
 
 int sch_wt_store(struct sch_txn *t, const struct sch_wt_entry *e)

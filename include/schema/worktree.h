@@ -90,6 +90,14 @@ struct sch_wt_entry *sch_wt_find(const struct sch_wt *wt, const char *name);
 struct sch_wt_entry *sch_wt_find_id(const struct sch_wt *wt,
 				    const struct sch_id *id);
 
+/*
+ * 1 when the directory was committed as another revision than it makes
+ * now (edited after its commit), else 0. *direct is set when its own
+ * files changed, and left 0 when only a parent it names changed.
+ */
+int sch_wt_edited(struct sch_txn *t, const struct sch_wt_entry *e,
+		  int *direct);
+
 /* Stores the entry's blobs and revision. Returns 0, SCH_EFULL, SCH_EIO. */
 int sch_wt_store(struct sch_txn *t, const struct sch_wt_entry *e);
 

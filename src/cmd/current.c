@@ -71,7 +71,7 @@ SCH_CMD(current)
 	if (optind < argc) {
 		if (env || optind + 1 < argc)
 			return sch_error_set(SCH_EUSAGE, "usage: schema current "
-					     "[<env>] [--url URL] [--json]");
+					     "[<env>] [--url URL] [--json] [--full]");
 		env = argv[optind];
 	}
 	rc = sch_cmd_read_target(ctx, url, env, &pol, &pg, &reg, &applied, 0);

@@ -78,8 +78,6 @@ SCH_CMD(stamp)
 	actor = sch_reg_actor(&reg);
 	rc = sch_reg_lock(&reg, 60000);
 	if (!rc)
-		rc = sch_reg_ensure(&reg);
-	if (!rc)
 		rc = sch_reg_load(&reg, &applied, 0);
 	for (int i = optind; i < argc && !rc; i++)
 		rc = sch_revspec_resolve(&targets, ctx->txn, argv[i], NULL, NULL);
@@ -89,7 +87,13 @@ SCH_CMD(stamp)
 		rc = sch_plan_make(&plan, &g, &applied, &targets, SCH_PLAN_CHECKOUT);
 	if (rc)
 		goto out;
+	if (!plan.ndown && !plan.nup) {
+		printf("already stamped so: nothing to do\n");
+		goto out;
+	}
 	rc = sch_target_confirm(&pol, yes, "stamp");
+	if (!rc)
+		rc = sch_reg_ensure(&reg);
 	if (rc)
 		goto out;
 	stmts = xcalloc(plan.ndown + plan.nup + 1, sizeof(*stmts));

@@ -163,18 +163,15 @@ SCH_CMD(status)
 		if (sch_wt_load(&wt, ctx->migrations) == 0 &&
 		    sch_wt_resolve(&wt, ctx->txn) == 0) {
 			for (size_t i = 0; i < wt.n; i++) {
-				const void *v;
-				size_t vl;
-				if (sch_kv_get(ctx->txn, SCH_DB_WORKTREE, wt.e[i].name,
-					       strlen(wt.e[i].name), &v, &vl) == 0 &&
-				    vl == SCH_ID_LEN && memcmp(v, wt.e[i].id.b, SCH_ID_LEN))
+				int own;
+				if (sch_wt_edited(ctx->txn, &wt.e[i], &own) && own)
 					json_array_append_new(edited,
 							      json_string(wt.e[i].name));
 			}
 		}
 		sch_wt_release(&wt);
 	}
-	if (sch_reg_progress_any(&reg, &ir, &idir) < 0) {
+	if (sch_reg_progress_any(&reg, &ir, &idir, NULL) < 0) {
 		sch_buf_reset(&ir);
 		sch_buf_reset(&idir);
 	}

@@ -112,10 +112,10 @@ SCH_CMD(validate)
 		for (size_t i = 0; i < wt.n; i++) {
 			const void *v;
 			size_t vl;
+			int own;
 			if (sch_kv_get(ctx->txn, SCH_DB_WORKTREE, wt.e[i].name,
 				       strlen(wt.e[i].name), &v, &vl) == 0) {
-				if (vl == SCH_ID_LEN && memcmp(v, wt.e[i].id.b,
-							       SCH_ID_LEN))
+				if (sch_wt_edited(ctx->txn, &wt.e[i], &own) && own)
 					problem(&p, "edited", wt.e[i].name,
 						"changed after it was committed");
 			} else {
@@ -125,7 +125,8 @@ SCH_CMD(validate)
 		}
 	}
 	/* The database, when one is named. */
-	if (url || env || getenv("DATABASE_URL")) {
+	if (url || env || getenv("DATABASE_URL") || getenv("SCHEMA_DB_HOST") ||
+	    getenv("SCHEMA_DB_NAME")) {
 		struct sch_envpol pol;
 		struct sch_pg *pg = NULL;
 		struct sch_reg reg;

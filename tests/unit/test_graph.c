@@ -217,8 +217,7 @@ Test(graph, add_all_loads_every_revision)
  * caller treat a failure as "nothing to release": each failed load leaks.
  * The error itself is right; this test only fails under ASan.
  */
-Test(graph, missing_parent_is_named_and_graph_stays_usable,
-     .disabled = true)
+Test(graph, missing_parent_is_named_and_graph_stays_usable)
 {
 	struct sch_graph g;
 	struct sch_id ghost, child;

@@ -686,7 +686,7 @@ Test(plan, registry_only_revision_whose_row_does_not_verify_is_refused)
  * sch_plan_graph() for a target that is not stored) does not release it.
  * The error code is right; the test fails under ASan only (1 byte leaked).
  */
-Test(plan, unknown_target_is_not_found, .disabled = true)
+Test(plan, unknown_target_is_not_found)
 {
 	struct sch_applied_set a;
 	struct sch_idlist t = { 0 };

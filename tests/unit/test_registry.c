@@ -135,7 +135,7 @@ Test(registry, ensure_creates_the_tables_and_is_idempotent)
 	cr_assert_eq(sch_reg_load(&r, &a, 1), 0, "%s", sch_error_msg());
 	cr_assert_eq(a.n, 0);
 	sch_applied_set_release(&a);
-	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir), 0);
+	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir, NULL), 0);
 	cr_assert_eq(sch_reg_exists(&r, &exists), 0);
 	cr_assert_eq(exists, 0, "reading created nothing");
 
@@ -540,17 +540,17 @@ Test(registry, progress_is_a_gapless_prefix_per_revision_and_direction)
 
 	sch_object_hash(&id, SCH_OBJ_REV, "one", 3);
 	sch_object_hash(&other, SCH_OBJ_REV, "two", 3);
-	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir), 0, "none yet");
+	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir, NULL), 0, "none yet");
 	cr_assert_eq(sch_reg_progress(&r, &id, "up", &h, &n), 0);
 	cr_assert_eq(n, 0);
 	free(h);
 
-	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 0, "h0"), 0, "%s",
+	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 0, "h0", "0001_x"), 0, "%s",
 		     sch_error_msg());
-	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 1, "h1"), 0);
-	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 0, "other"), 0,
+	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 1, "h1", "0001_x"), 0);
+	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 0, "other", "0001_x"), 0,
 		     "a repeat is ignored");
-	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 3, "h3"), 0);
+	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 3, "h3", "0001_x"), 0);
 
 	cr_assert_eq(sch_reg_progress(&r, &id, "up", &h, &n), 0, "%s",
 		     sch_error_msg());
@@ -567,13 +567,13 @@ Test(registry, progress_is_a_gapless_prefix_per_revision_and_direction)
 	cr_assert_eq(n, 0, "per revision");
 	free(h);
 
-	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir), 1);
+	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir, NULL), 1);
 	sch_id_hex(hex, &id);
 	cr_assert_str_eq(rev.ptr, hex);
 	cr_assert_str_eq(dir.ptr, "up");
 
 	run(pg, "DELETE FROM schema_registry.progress");
-	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir), 0);
+	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir, NULL), 0);
 	sch_buf_release(&rev);
 	sch_buf_release(&dir);
 	sch_reg_release(&r);

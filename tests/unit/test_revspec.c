@@ -408,7 +408,7 @@ Test(revspec, idlist_add_skips_duplicates)
  * given; walk_suffixes() returns without releasing it, so every such
  * failure leaks. The error itself is right; this only fails under ASan.
  */
-Test(revspec, suffix_on_a_non_revision_is_corrupt, .disabled = true)
+Test(revspec, suffix_on_a_non_revision_is_corrupt)
 {
 	struct sch_id ghost;
 

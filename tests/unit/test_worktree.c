@@ -26,14 +26,6 @@ static void leak_check(void)
 	}
 }
 
-/* BUG: see load_leaks_nothing below. Every sch_wt_load() leaks the
- * message its sch_meta_init() gave each entry; hidden here so that the
- * other tests can check for leaks. Remove together with the fix. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:sch_meta_init\n";
-}
 #else
 static void leak_check(void)
 {
@@ -308,7 +300,7 @@ Test(worktree, crlf_line_ends_are_accepted)
  * match a directory). Found by tests/fuzz/fuzz_meta. Expected: no '\r' in
  * a value (trimmed like other trailing blanks, or refused).
  */
-Test(worktree, carriage_returns_never_stay_in_values, .disabled = true)
+Test(worktree, carriage_returns_never_stay_in_values)
 {
 	struct sch_meta m;
 	int rc = parse(&m, "parent 0001_a\r\r\ndepends 0002_b\r\r\r\n\nm\n");
@@ -410,7 +402,7 @@ Test(worktree, load_reads_matching_directories_in_sequence_order)
  * migration directory per load. Only visible under ASan, and only once
  * the __lsan_default_suppressions() at the top of this file is removed.
  */
-Test(worktree, load_leaks_nothing, .disabled = true)
+Test(worktree, load_leaks_nothing)
 {
 	struct sch_wt wt;
 
