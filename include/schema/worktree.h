@@ -98,6 +98,29 @@ struct sch_wt_entry *sch_wt_find_id(const struct sch_wt *wt,
 int sch_wt_edited(struct sch_txn *t, const struct sch_wt_entry *e,
 		  int *direct);
 
+/*
+ * Records the stat signature (size and mtime of meta, up.sql, down.sql,
+ * verify.sql) of a committed directory, so that later checks can skip
+ * reading directories whose files were not touched. Returns 0 or an LMDB
+ * error.
+ */
+int sch_wt_record_stat(struct sch_txn *t, const char *dir, const char *name);
+
+/*
+ * The fast check behind `status`: directories of dir whose own files
+ * changed since their commit (edited, appended to edited as names) and
+ * directories never committed (to uncommitted). Only directories whose
+ * stat signature changed are read. Either list may be NULL.
+ * Returns 0, SCH_EIO.
+ */
+struct sch_strlist {
+	char **v;
+	size_t n;
+};
+void sch_strlist_release(struct sch_strlist *l);
+int sch_wt_scan_edits(struct sch_txn *t, const char *dir,
+		      struct sch_strlist *edited, struct sch_strlist *uncommitted);
+
 /* Stores the entry's blobs and revision. Returns 0, SCH_EFULL, SCH_EIO. */
 int sch_wt_store(struct sch_txn *t, const struct sch_wt_entry *e);
 

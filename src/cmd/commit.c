@@ -189,6 +189,8 @@ int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet)
 		}
 		rc = sch_kv_put(t, SCH_DB_WORKTREE, e->name, strlen(e->name),
 				e->id.b, SCH_ID_LEN);
+		if (!rc)
+			rc = sch_wt_record_stat(t, ctx->migrations, e->name);
 		if (rc)
 			goto out;
 	}

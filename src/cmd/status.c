@@ -81,7 +81,8 @@ SCH_CMD(status)
 	struct sch_id head;
 	uint8_t *A = NULL, *C = NULL;
 	json_t *o = json_object(), *pending = json_array(), *extra = json_array(),
-	       *branches = json_object(), *edited = json_array();
+	       *branches = json_object(), *edited = json_array(),
+	       *uncommitted = json_array();
 	const char *state = "up to date";
 	size_t npend = 0, nextra = 0;
 	char hex[SCH_HEX_LEN + 1];
@@ -157,19 +158,17 @@ SCH_CMD(status)
 		if (rc)
 			goto out;
 	}
-	/* Directories edited after their commit. */
+	/* Directories edited after their commit, and new ones: only those
+	 * whose files' size or time changed are read. */
 	{
-		struct sch_wt wt;
-		if (sch_wt_load(&wt, ctx->migrations) == 0 &&
-		    sch_wt_resolve(&wt, ctx->txn) == 0) {
-			for (size_t i = 0; i < wt.n; i++) {
-				int own;
-				if (sch_wt_edited(ctx->txn, &wt.e[i], &own) && own)
-					json_array_append_new(edited,
-							      json_string(wt.e[i].name));
-			}
-		}
-		sch_wt_release(&wt);
+		struct sch_strlist ed = { 0 }, un = { 0 };
+		sch_wt_scan_edits(ctx->txn, ctx->migrations, &ed, &un);
+		for (size_t i = 0; i < ed.n; i++)
+			json_array_append_new(edited, json_string(ed.v[i]));
+		for (size_t i = 0; i < un.n; i++)
+			json_array_append_new(uncommitted, json_string(un.v[i]));
+		sch_strlist_release(&ed);
+		sch_strlist_release(&un);
 	}
 	if (sch_reg_progress_any(&reg, &ir, &idir, NULL) < 0) {
 		sch_buf_reset(&ir);
@@ -200,9 +199,10 @@ SCH_CMD(status)
 	json_object_set_new(o, "extra", extra);
 	json_object_set_new(o, "branches", branches);
 	json_object_set_new(o, "edited", edited);
+	json_object_set_new(o, "uncommitted", uncommitted);
 	json_object_set_new(o, "interrupted", ir.len ? json_string(ir.ptr)
 						     : json_null());
-	pending = extra = branches = edited = NULL;
+	pending = extra = branches = edited = uncommitted = NULL;
 	if (json) {
 		char *s = json_dumps(o, JSON_INDENT(2));
 		printf("%s\n", s);
@@ -247,6 +247,9 @@ SCH_CMD(status)
 		json_t *v;
 		json_array_foreach(ed, k, v)
 			printf("edited after commit: %s\n", json_string_value(v));
+		ed = json_object_get(o, "uncommitted");
+		json_array_foreach(ed, k, v)
+			printf("not committed: %s\n", json_string_value(v));
 	}
 	if (ir.len)
 		printf("interrupted: a statement-by-statement %s step of %.12s "
@@ -262,6 +265,8 @@ out:
 		json_decref(branches);
 	if (edited)
 		json_decref(edited);
+	if (uncommitted)
+		json_decref(uncommitted);
 	free(A);
 	free(C);
 	sch_idlist_release(&heads);
