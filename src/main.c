@@ -219,6 +219,35 @@ static int wants_help(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * A password given on the command line (--url postgresql://u:pw@h/db, or
+ * password=... in a conninfo) stays readable in /proc/<pid>/cmdline for
+ * the whole run. Keep a private copy of such arguments and blank the
+ * password in the original memory, which is what `ps` shows.
+ */
+static void hide_passwords(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i], *scheme = strstr(a, "://");
+		char *pw = NULL, *end = NULL;
+		if (scheme) {
+			char *at = strchr(scheme + 3, '@');
+			char *colon = strchr(scheme + 3, ':');
+			if (at && colon && colon < at) {
+				pw = colon + 1;
+				end = at;
+			}
+		} else if ((pw = strstr(a, "password="))) {
+			pw += 9;
+			end = pw + strcspn(pw, " ");
+		}
+		if (!pw || end <= pw)
+			continue;
+		argv[i] = xstrdup(a);
+		memset(pw, '*', (size_t)(end - pw));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct sch_ctx ctx;
@@ -227,6 +256,7 @@ int main(int argc, char **argv)
 
 	memset(&ctx, 0, sizeof(ctx));
 	opterr = 0;
+	hide_passwords(argc, argv);
 	ctx.repo_opt = getenv("SCHEMA_DIR");
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "--repo") && i + 1 < argc) {
