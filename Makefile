@@ -23,14 +23,14 @@ endif
 
 PG_INC := $(shell pg_config --includedir 2>/dev/null)
 CFLAGS := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Werror \
-	-Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+	-Wno-unused-parameter -Wno-format-truncation -Wshadow -Wstrict-prototypes \
 	-Iinclude -include include/schema/banned.h \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(if $(PG_INC),-I$(PG_INC))
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lpthread -lm
 LDFLAGS := $(filter -fsanitize=%,$(OPT))
 
 LIB_SRC := $(sort $(wildcard store/*.c) $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/cmd/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/hooks.o
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/hooks.o $(BUILD)/gen/man.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -68,9 +68,13 @@ $(BUILD)/tools/embed: tools/embed.c
 
 $(BUILD)/gen/hooks.c: $(BUILD)/tools/embed $(HOOKS)
 	@mkdir -p $(dir $@)
-	$(BUILD)/tools/embed $(HOOKS) > $@
+	$(BUILD)/tools/embed sch_embedded_hooks $(HOOKS) > $@
 
-$(BUILD)/gen/hooks.o: $(BUILD)/gen/hooks.c
+$(BUILD)/gen/man.c: $(BUILD)/tools/embed $(MAN)
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/embed sch_embedded_man $(MAN) > $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libschema.a

@@ -69,6 +69,10 @@ int sch_kv_put(struct sch_txn *t, enum sch_db db, const void *key,
 	       size_t klen, const void *val, size_t vlen);
 int sch_kv_del(struct sch_txn *t, enum sch_db db, const void *key,
 	       size_t klen);
+/* Reserves vlen bytes for key's value and returns where to write them
+ * (valid until the next write). Returns 0, SCH_EFULL or SCH_EIO. */
+int sch_kv_reserve(struct sch_txn *t, enum sch_db db, const void *key,
+		   size_t klen, size_t vlen, void **val);
 
 struct sch_cursor;
 int sch_cursor_open(struct sch_cursor **out, struct sch_txn *t,

@@ -1,5 +1,5 @@
 /* hooks_embed.h - the sample hooks compiled into the binary (generated
- * from hooks/*.sample by tools/embed.c). */
+ * from the files hooks/NAME.sample by tools/embed.c). */
 #ifndef SCH_HOOKS_EMBED_H
 #define SCH_HOOKS_EMBED_H
 #include <stddef.h>
@@ -10,4 +10,6 @@ struct sch_embedded {
 };
 /* Terminated by an entry whose name is NULL. */
 extern const struct sch_embedded sch_embedded_hooks[];
+/* The man pages (man/NAME.1), same layout. */
+extern const struct sch_embedded sch_embedded_man[];
 #endif

@@ -1,0 +1,81 @@
+/*
+ * cmd.h - what main.c hands to each command (src/cmd/<verb>.c).
+ *
+ * A command returns 0 (success), 1 (a check found a problem; the command
+ * printed what), or a negative SCH_E* code whose message main.c prints as
+ * "schema: error: ..." with the code's exit status. For commands marked
+ * SCH_CMD_WRITES, main.c commits ctx->txn after a 0 and aborts it
+ * otherwise, so a failing command changes nothing in the store.
+ */
+#ifndef SCH_CMD_H
+#define SCH_CMD_H
+
+#include "schema/config.h"
+#include "schema/env.h"
+
+enum {
+	SCH_CMD_REPO = 1,   /* needs an existing repository, opened */
+	SCH_CMD_WRITES = 2, /* runs in one write transaction */
+	SCH_CMD_NOTXN = 4,  /* opens its own transactions (long work) */
+};
+
+struct sch_ctx {
+	const char *verb;
+	char *root;	  /* directory holding .schema/ and migrations/ */
+	char *repo;	  /* the .schema directory */
+	char *migrations; /* root/migrations */
+	struct sch_store *store;
+	struct sch_txn *txn;
+	struct sch_config config;
+	const char *repo_opt; /* --repo or SCHEMA_DIR, NULL when not given */
+};
+
+typedef int (*sch_cmd_fn)(int argc, char **argv, struct sch_ctx *ctx);
+
+#define SCH_CMD(name) int cmd_##name(int argc, char **argv, struct sch_ctx *ctx)
+
+SCH_CMD(init);
+SCH_CMD(new);
+SCH_CMD(commit);
+SCH_CMD(log);
+SCH_CMD(show);
+SCH_CMD(branch);
+SCH_CMD(switch);
+SCH_CMD(tag);
+SCH_CMD(heads);
+SCH_CMD(merge);
+SCH_CMD(fsck);
+
+/* Shared by commands: the current branch name ("main") into out; returns
+ * 0 or SCH_ENOTFOUND when HEAD is detached or missing. */
+struct sch_buf;
+int sch_cmd_current_branch(struct sch_buf *out, struct sch_txn *t);
+
+/* Finds the repository for commands that need none yet (init). */
+int sch_ctx_locate(struct sch_ctx *ctx, int must_exist);
+
+#endif
+
+/* For getopt_long's '?' or ':' (main sets opterr = 0): a one-line usage
+ * error naming the option. Returns SCH_EUSAGE. */
+int sch_cmd_optfail(int c, char **argv, const char *verb);
+/* Parses a non-negative count for option `opt`. Returns 0 or SCH_EUSAGE. */
+int sch_cmd_count(long *out, const char *s, const char *opt);
+
+struct sch_id;
+struct sch_rev;
+/*
+ * The decoration of a revision as git prints it ("HEAD -> main, tag: v1"),
+ * into out (replacing). Empty when no ref names it.
+ */
+void sch_cmd_decoration(struct sch_buf *out, struct sch_txn *t,
+			const struct sch_id *id);
+
+/*
+ * Stores new and changed directories of migrations/ and advances the
+ * current branch (commit's work, shared with merge). new_revision: record
+ * directories edited after their commit as new revisions instead of
+ * refusing. Prints what it stored unless quiet.
+ * Returns 0, SCH_EREFUSED (an edited directory), or a load/store error.
+ */
+int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet);

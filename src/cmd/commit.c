@@ -1,0 +1,314 @@
+/* commit.c - store new or changed migrations/ directories as revisions and
+ * advance the current branch. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema/cmd.h"
+#include "schema/error.h"
+#include "schema/graph.h"
+#include "schema/hooks.h"
+#include "schema/refs.h"
+#include "schema/ui.h"
+#include "schema/worktree.h"
+
+/* The directory name committed as `id`, from the worktree database. */
+static char *recorded_name(struct sch_txn *t, const struct sch_id *id)
+{
+	struct sch_cursor *c = NULL;
+	const void *k, *v;
+	size_t kl, vl;
+	char *name = NULL;
+	int rc;
+
+	if (sch_cursor_open(&c, t, SCH_DB_WORKTREE))
+		return NULL;
+	for (rc = sch_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 1;
+	     rc = sch_cursor_next(c, &k, &kl, &v, &vl))
+		if (vl == SCH_ID_LEN && !memcmp(v, id->b, SCH_ID_LEN)) {
+			name = xstrndup(k, kl);
+			break;
+		}
+	sch_cursor_close(c);
+	return name;
+}
+
+/* 1 when the directory's own files differ from the stored revision. */
+static int own_content_changed(struct sch_txn *t, const struct sch_wt_entry *e,
+			       const struct sch_id *old)
+{
+	struct sch_rev r;
+	struct sch_buf a = SCH_BUF_INIT, b = SCH_BUF_INIT;
+	int changed = 1;
+
+	if (sch_rev_load(&r, t, old))
+		return 1;
+	/* Compare with parents blanked: only the directory's own text. */
+	if (!sch_id_cmp(&r.up, &e->rev.up) && !sch_id_cmp(&r.down, &e->rev.down) &&
+	    r.has_verify == e->rev.has_verify &&
+	    (!r.has_verify || !sch_id_cmp(&r.verify, &e->rev.verify)) &&
+	    !strcmp(r.message, e->rev.message) &&
+	    r.nparents == e->rev.nparents && r.ndepends == e->rev.ndepends)
+		changed = 0;
+	sch_rev_release(&r);
+	sch_buf_release(&a);
+	sch_buf_release(&b);
+	return changed;
+}
+
+/* Entries in an order where parents (within the worktree) come first. */
+static size_t wt_order(const struct sch_wt *wt, size_t **out)
+{
+	size_t *order = xmalloc((wt->n + 1) * sizeof(size_t));
+	uint8_t *state = xcalloc(wt->n + 1, 1);
+	size_t *stack = xmalloc((wt->n + 1) * sizeof(size_t));
+	size_t n = 0;
+
+	for (size_t i = 0; i < wt->n; i++) {
+		size_t depth = 0;
+		if (state[i])
+			continue;
+		stack[depth++] = i;
+		while (depth) {
+			size_t cur = stack[depth - 1];
+			const struct sch_wt_entry *e = &wt->e[cur];
+			int pushed = 0;
+			state[cur] = 1;
+			for (size_t k = 0; k < e->rev.nparents + e->rev.ndepends &&
+					   !pushed; k++) {
+				const struct sch_id *p = k < e->rev.nparents
+					? &e->rev.parents[k]
+					: &e->rev.depends[k - e->rev.nparents];
+				struct sch_wt_entry *pe = sch_wt_find_id(wt, p);
+				size_t pi;
+				if (!pe)
+					continue;
+				pi = (size_t)(pe - wt->e);
+				if (!state[pi]) {
+					stack[depth++] = pi;
+					pushed = 1;
+				}
+			}
+			if (pushed)
+				continue;
+			depth--;
+			if (state[cur] != 2) {
+				state[cur] = 2;
+				order[n++] = cur;
+			}
+		}
+	}
+	free(stack);
+	free(state);
+	*out = order;
+	return n;
+}
+
+/* 1 when `anc` is `id` or one of its ancestors. */
+static int descends(struct sch_graph *g, const struct sch_id *id,
+		    const struct sch_id *anc)
+{
+	uint32_t idx;
+	long a;
+	uint8_t *mark;
+	int hit;
+
+	if (sch_graph_add(&idx, g, id))
+		return 0;
+	a = sch_graph_find(g, anc);
+	if (a < 0)
+		return 0;
+	mark = sch_graph_ancestors(g, &idx, 1, 0);
+	hit = mark[a];
+	free(mark);
+	return hit;
+}
+
+int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet)
+{
+	struct sch_txn *t = ctx->txn;
+	struct sch_wt wt;
+	struct sch_buf branch = SCH_BUF_INIT, ref = SCH_BUF_INIT,
+		       subj = SCH_BUF_INIT, tips = SCH_BUF_INIT;
+	struct sch_id head, newhead, anchor;
+	struct sch_graph g;
+	size_t *order = NULL, norder, nstored = 0, ncand = 0;
+	char *head_dir = NULL;
+	uint8_t *is_parent = NULL, *stored = NULL;
+	int have_head, rc;
+
+	sch_graph_init(&g, t);
+	rc = sch_wt_load(&wt, ctx->migrations);
+	if (!rc)
+		rc = sch_wt_resolve(&wt, t);
+	if (rc)
+		goto out;
+	rc = sch_cmd_current_branch(&branch, t);
+	if (rc) {
+		rc = sch_error_set(SCH_EREFUSED, "HEAD does not name a branch; "
+				   "nothing can be committed");
+		goto out;
+	}
+	sch_buf_addf(&ref, "heads/%s", branch.ptr);
+	have_head = sch_ref_read(&head, t, ref.ptr) == 0;
+	if (have_head)
+		head_dir = recorded_name(t, &head);
+
+	/* Directories edited after their commit. */
+	{
+		struct sch_wt_entry *first = NULL, *direct = NULL;
+		size_t nedit = 0;
+		for (size_t i = 0; i < wt.n; i++) {
+			struct sch_wt_entry *e = &wt.e[i];
+			const void *v;
+			size_t vl;
+			struct sch_id old;
+			if (sch_kv_get(t, SCH_DB_WORKTREE, e->name,
+				       strlen(e->name), &v, &vl) || vl != SCH_ID_LEN)
+				continue;
+			memcpy(old.b, v, SCH_ID_LEN);
+			if (!sch_id_cmp(&old, &e->id))
+				continue;
+			nedit++;
+			if (!first)
+				first = e;
+			if (!direct && own_content_changed(t, e, &old))
+				direct = e;
+		}
+		if (nedit && !new_revision) {
+			struct sch_wt_entry *e = direct ? direct : first;
+			const void *v;
+			size_t vl;
+			char hex[SCH_HEX_LEN + 1] = "?";
+			if (!sch_kv_get(t, SCH_DB_WORKTREE, e->name,
+					strlen(e->name), &v, &vl))
+				sch_hex(hex, v, SCH_SHORT_LEN / 2);
+			rc = sch_error_set(SCH_EREFUSED,
+					   "%s/%s was edited after it was "
+					   "committed as %s%s", ctx->migrations,
+					   e->name, hex,
+					   nedit > 1 ? " (and directories that "
+						       "build on it)" : "");
+			sch_error_hint("restore it, or record the edit as a new "
+				       "revision with 'schema commit "
+				       "--new-revision'");
+			goto out;
+		}
+	}
+
+	norder = wt_order(&wt, &order);
+	stored = xcalloc(wt.n + 1, 1);
+	for (size_t i = 0; i < norder; i++) {
+		struct sch_wt_entry *e = &wt.e[order[i]];
+		char sh[SCH_SHORT_LEN + 1];
+		if (!sch_object_exists(t, &e->id)) {
+			rc = sch_wt_store(t, e);
+			if (!rc)
+				rc = sch_graph_note_stored(t, &e->id, &e->rev);
+			if (rc)
+				goto out;
+			nstored++;
+			stored[order[i]] = 1;
+			if (!quiet) {
+				sch_id_short(sh, &e->id);
+				sch_rev_subject(&subj, &e->rev);
+				printf("%s %s %s\n", sh, e->name, subj.ptr);
+			}
+		}
+		rc = sch_kv_put(t, SCH_DB_WORKTREE, e->name, strlen(e->name),
+				e->id.b, SCH_ID_LEN);
+		if (rc)
+			goto out;
+	}
+
+	/* Advance the branch to the one new worktree tip that builds on it. */
+	anchor = head;
+	if (head_dir) {
+		struct sch_wt_entry *hd = sch_wt_find(&wt, head_dir);
+		if (hd)
+			anchor = hd->id;
+	}
+	is_parent = xcalloc(wt.n + 1, 1);
+	for (size_t j = 0; j < wt.n; j++)
+		for (size_t k = 0; k < wt.e[j].rev.nparents; k++) {
+			struct sch_wt_entry *pe =
+				sch_wt_find_id(&wt, &wt.e[j].rev.parents[k]);
+			if (pe)
+				is_parent[pe - wt.e] = 1;
+		}
+	for (size_t i = 0; i < wt.n; i++) {
+		struct sch_wt_entry *e = &wt.e[i];
+		if (is_parent[i] || !stored[i])
+			continue;
+		if (have_head && !descends(&g, &e->id, &anchor))
+			continue;
+		if (have_head && !sch_id_cmp(&e->id, &head))
+			continue;
+		if (ncand++ == 0)
+			newhead = e->id;
+		sch_buf_addf(&tips, "%s%s", tips.len ? ", " : "", e->name);
+	}
+	if (ncand == 1) {
+		char sh[SCH_SHORT_LEN + 1];
+		struct sch_buf msg = SCH_BUF_INIT;
+		sch_buf_addf(&msg, "commit: %zu revision%s", nstored,
+			     nstored == 1 ? "" : "s");
+		rc = sch_ref_write(t, ref.ptr, &newhead, msg.ptr);
+		sch_buf_release(&msg);
+		if (rc)
+			goto out;
+		sch_id_short(sh, &newhead);
+		if (!quiet)
+			printf("%s -> %s\n", branch.ptr, sh);
+	} else if (ncand > 1) {
+		sch_ui_warn("several tips build on '%s' (%s); the branch stays "
+			    "where it is", branch.ptr, tips.ptr);
+		sch_ui_hint("merge them with 'schema merge A B -m MESSAGE'");
+	}
+	if (!nstored && ncand == 0 && !quiet)
+		printf("nothing to commit\n");
+out:
+	free(order);
+	free(is_parent);
+	free(stored);
+	free(head_dir);
+	sch_graph_release(&g);
+	sch_wt_release(&wt);
+	sch_buf_release(&branch);
+	sch_buf_release(&ref);
+	sch_buf_release(&subj);
+	sch_buf_release(&tips);
+	return rc;
+}
+
+SCH_CMD(commit)
+{
+	static const struct option opts[] = {
+		{ "new-revision", no_argument, NULL, 'N' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, newrev = 0, quiet = 0, rc;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":q", opts, NULL)) != -1) {
+		switch (c) {
+		case 'N':
+			newrev = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		default:
+			return sch_cmd_optfail(c, argv, ctx->verb);
+		}
+	}
+	if (optind < argc)
+		return sch_error_set(SCH_EUSAGE, "commit takes no arguments "
+				     "(got '%s')", argv[optind]);
+	rc = sch_hook_run(ctx, "pre-commit", NULL, 0);
+	if (rc)
+		return rc;
+	return sch_commit_worktree(ctx, newrev, quiet);
+}

@@ -1,0 +1,439 @@
+/* log.c - revision history: git-like full, --oneline, --graph, --json
+ * (alias: history). */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "schema/cmd.h"
+#include "schema/error.h"
+#include "schema/graph.h"
+#include "schema/refs.h"
+#include "schema/revspec.h"
+#include "schema/ui.h"
+
+struct lanes {
+	uint32_t *v;
+	size_t n, cap;
+	struct sch_buf row;
+};
+
+static void lanes_insert(struct lanes *l, size_t at, uint32_t x)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = xrealloc(l->v, l->cap * sizeof(uint32_t));
+	}
+	memmove(l->v + at + 1, l->v + at, (l->n - at) * sizeof(uint32_t));
+	l->v[at] = x;
+	l->n++;
+}
+
+static void lanes_remove(struct lanes *l, size_t at)
+{
+	memmove(l->v + at, l->v + at + 1, (l->n - at - 1) * sizeof(uint32_t));
+	l->n--;
+}
+
+/*
+ * Draws the moves of lanes from positions pos[i] to target[i], one column
+ * a row, with '/' and '\' like git.
+ */
+static void draw_moves(FILE *f, long *pos, const long *target, size_t n)
+{
+	struct sch_buf row = SCH_BUF_INIT;
+
+	for (;;) {
+		int moving = 0;
+		long width = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (pos[i] != target[i])
+				moving = 1;
+			if (pos[i] > width)
+				width = pos[i];
+			if (target[i] > width)
+				width = target[i];
+		}
+		if (!moving)
+			break;
+		sch_buf_reset(&row);
+		for (long k = 0; k < 2 * width + 2; k++)
+			sch_buf_addch(&row, ' ');
+		for (size_t i = 0; i < n; i++) {
+			if (pos[i] < target[i]) {
+				row.ptr[2 * pos[i] + 1] = '\\';
+				pos[i]++;
+			} else if (pos[i] > target[i]) {
+				row.ptr[2 * pos[i] - 1] = '/';
+				pos[i]--;
+			} else if (row.ptr[2 * pos[i]] == ' ') {
+				row.ptr[2 * pos[i]] = '|';
+			}
+		}
+		while (row.len && row.ptr[row.len - 1] == ' ')
+			sch_buf_truncate(&row, row.len - 1);
+		fprintf(f, "%s\n", row.ptr);
+	}
+	sch_buf_release(&row);
+}
+
+/* Before drawing commit c: merges every lane waiting for c into the first
+ * one; returns the commit's column. */
+static size_t graph_pre(FILE *f, struct lanes *l, uint32_t c)
+{
+	size_t col = l->n, n = l->n;
+	long *pos, *target;
+	int extra = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (l->v[i] == c) {
+			if (col == n)
+				col = i;
+			else
+				extra = 1;
+		}
+	if (col == n) {
+		lanes_insert(l, n, c);
+		return col;
+	}
+	if (!extra)
+		return col;
+	pos = xmalloc(n * sizeof(long));
+	target = xmalloc(n * sizeof(long));
+	for (size_t i = 0, shift = 0; i < n; i++) {
+		pos[i] = (long)i;
+		if (l->v[i] == c && i != col) {
+			target[i] = (long)col;
+			shift++;
+		} else {
+			target[i] = (long)(i - shift);
+		}
+	}
+	draw_moves(f, pos, target, n);
+	for (size_t i = n; i-- > 0;)
+		if (l->v[i] == c && i != col)
+			lanes_remove(l, i);
+	free(pos);
+	free(target);
+	return col;
+}
+
+/* After drawing commit c at col: its lane continues with its parents. */
+static void graph_post(FILE *f, struct lanes *l, size_t col,
+		       const uint32_t *parents, size_t np)
+{
+	size_t n = l->n;
+	long *pos = xmalloc((n + np + 1) * sizeof(long));
+	long *target = xmalloc((n + np + 1) * sizeof(long));
+	size_t m = 0;
+
+	if (np == 0) {
+		/* The lane ends; lanes to the right move left. */
+		for (size_t i = 0; i < n; i++) {
+			if (i == col)
+				continue;
+			pos[m] = (long)i;
+			target[m++] = (long)(i > col ? i - 1 : i);
+		}
+		lanes_remove(l, col);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			pos[m] = (long)i;
+			target[m++] = (long)(i > col ? i + np - 1 : i);
+		}
+		for (size_t k = 1; k < np; k++) {
+			pos[m] = (long)col;
+			target[m++] = (long)(col + k);
+		}
+		l->v[col] = parents[0];
+		for (size_t k = 1; k < np; k++)
+			lanes_insert(l, col + k, parents[k]);
+	}
+	draw_moves(f, pos, target, m);
+	free(pos);
+	free(target);
+}
+
+static void graph_prefix(struct sch_buf *out, const struct lanes *l,
+			 size_t col)
+{
+	sch_buf_reset(out);
+	for (size_t i = 0; i < l->n; i++)
+		sch_buf_addstr(out, i == col ? "* " : "| ");
+}
+
+static void format_date(char *out, size_t cap, int64_t secs, const char *tz)
+{
+	int sign = tz[0] == '-' ? -1 : 1;
+	int hh = (tz[1] - '0') * 10 + (tz[2] - '0');
+	int mm = (tz[3] - '0') * 10 + (tz[4] - '0');
+	time_t t = (time_t)(secs + sign * (hh * 3600 + mm * 60));
+	struct tm tm;
+	char buf[64];
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%a %b %e %H:%M:%S %Y", &tm);
+	snprintf(out, cap, "%s %s", buf, tz);
+}
+
+static json_t *id_array(const struct sch_id *ids, size_t n)
+{
+	json_t *a = json_array();
+	char hex[SCH_HEX_LEN + 1];
+
+	for (size_t i = 0; i < n; i++) {
+		sch_id_hex(hex, &ids[i]);
+		json_array_append_new(a, json_string(hex));
+	}
+	return a;
+}
+
+static json_t *str_array(char **v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+json_t *sch_log_rev_json(const struct sch_id *id, const struct sch_rev *r,
+			 const char *deco);
+json_t *sch_log_rev_json(const struct sch_id *id, const struct sch_rev *r,
+			 const char *deco)
+{
+	json_t *o = json_object();
+	char hex[SCH_HEX_LEN + 1];
+	struct sch_buf subj = SCH_BUF_INIT;
+
+	sch_id_hex(hex, id);
+	json_object_set_new(o, "id", json_string(hex));
+	json_object_set_new(o, "parents", id_array(r->parents, r->nparents));
+	json_object_set_new(o, "depends", id_array(r->depends, r->ndepends));
+	json_object_set_new(o, "labels", str_array(r->labels, r->nlabels));
+	json_object_set_new(o, "flags", str_array(r->flags, r->nflags));
+	json_object_set_new(o, "author", r->author ? json_string(r->author)
+						   : json_null());
+	json_object_set_new(o, "time", json_integer(r->time));
+	json_object_set_new(o, "tz", json_string(r->tz[0] ? r->tz : "+0000"));
+	sch_rev_subject(&subj, r);
+	json_object_set_new(o, "subject", json_string(subj.ptr));
+	json_object_set_new(o, "message", json_string(r->message));
+	if (deco)
+		json_object_set_new(o, "refs", json_string(deco));
+	sch_buf_release(&subj);
+	return o;
+}
+
+SCH_CMD(log)
+{
+	static const struct option opts[] = {
+		{ "oneline", no_argument, NULL, 'o' },
+		{ "graph", no_argument, NULL, 'g' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "full", no_argument, NULL, 'F' },
+		{ "max-count", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int oneline = 0, graph = 0, json = 0, all = 0, full = 0, c, rc = 0;
+	long limit = -1;
+	struct sch_idlist inc = { 0 }, exc = { 0 };
+	struct sch_graph g;
+	uint32_t *idx = NULL, *order = NULL;
+	uint8_t *subset = NULL, *hide = NULL;
+	size_t n = 0;
+	struct lanes lanes = { 0 };
+	struct sch_buf deco = SCH_BUF_INIT, subj = SCH_BUF_INIT,
+		       prefix = SCH_BUF_INIT;
+	json_t *arr = NULL;
+	FILE *f = stdout;
+	const char *yellow = sch_ui_c(stdout, "\033[33m");
+	const char *reset = sch_ui_c(stdout, "\033[0m");
+
+	sch_graph_init(&g, ctx->txn);
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":n:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': oneline = 1; break;
+		case 'g': graph = 1; break;
+		case 'j': json = 1; break;
+		case 'a': all = 1; break;
+		case 'F': full = 1; break;
+		case 'n':
+			rc = sch_cmd_count(&limit, optarg, "-n");
+			if (rc)
+				goto out;
+			break;
+		default:
+			rc = sch_cmd_optfail(c, argv, ctx->verb);
+			goto out;
+		}
+	}
+	for (int i = optind; i < argc; i++) {
+		const char *dots = strstr(argv[i], "..");
+		if (dots) {
+			char *a = xstrndup(argv[i], (size_t)(dots - argv[i]));
+			const char *b = dots + 2;
+			rc = sch_revspec_resolve(&exc, ctx->txn, *a ? a : "head",
+						 NULL, NULL);
+			free(a);
+			if (!rc)
+				rc = sch_revspec_resolve(&inc, ctx->txn,
+							 *b ? b : "head", NULL,
+							 NULL);
+		} else if (argv[i][0] == '^' && argv[i][1]) {
+			rc = sch_revspec_resolve(&exc, ctx->txn, argv[i] + 1,
+						 NULL, NULL);
+		} else {
+			rc = sch_revspec_resolve(&inc, ctx->txn, argv[i], NULL,
+						 NULL);
+		}
+		if (rc)
+			goto out;
+	}
+	if (all) {
+		struct sch_id *h = NULL;
+		size_t nh = 0;
+		rc = sch_graph_heads(ctx->txn, &h, &nh);
+		for (size_t i = 0; i < nh; i++)
+			sch_idlist_add(&inc, &h[i]);
+		free(h);
+		if (rc)
+			goto out;
+	} else if (optind >= argc) {
+		rc = sch_revspec_resolve(&inc, ctx->txn, "head", NULL, NULL);
+		if (rc == SCH_ENOTFOUND && inc.n == 0) {
+			/* An empty branch has no history yet: say so. */
+			fprintf(stderr, "schema: %s\n", sch_error_msg());
+			rc = 0;
+			if (json)
+				printf("[]\n");
+			goto out;
+		}
+		if (rc)
+			goto out;
+	}
+	idx = xmalloc((inc.n + exc.n + 1) * sizeof(uint32_t));
+	for (size_t i = 0; i < inc.n + exc.n; i++) {
+		rc = sch_graph_add(&idx[i], &g, i < inc.n ? &inc.v[i]
+							  : &exc.v[i - inc.n]);
+		if (rc)
+			goto out;
+	}
+	subset = sch_graph_ancestors(&g, idx, inc.n, 0);
+	if (exc.n) {
+		hide = sch_graph_ancestors(&g, idx + inc.n, exc.n, 0);
+		for (size_t i = 0; i < g.n; i++)
+			if (hide[i])
+				subset[i] = 0;
+	}
+	n = sch_graph_topo(&g, subset, 1, &order);
+	if (limit >= 0 && (size_t)limit < n)
+		n = (size_t)limit;
+	if (json)
+		arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct sch_gnode *nd = &g.nodes[order[i]];
+		char hex[SCH_HEX_LEN + 1];
+		size_t col = 0;
+		uint32_t pv[SCH_REV_MAX_PARENTS];
+		size_t np = 0;
+
+		sch_cmd_decoration(&deco, ctx->txn, &nd->id);
+		if (json) {
+			json_array_append_new(arr, sch_log_rev_json(&nd->id, &nd->rev,
+								    deco.len ? deco.ptr
+									     : NULL));
+			continue;
+		}
+		if (full || !oneline)
+			sch_id_hex(hex, &nd->id);
+		else
+			sch_id_short(hex, &nd->id);
+		sch_rev_subject(&subj, &nd->rev);
+		for (size_t k = 0; k < nd->rev.nparents; k++)
+			if (subset[nd->parents[k]] && (!limit || 1))
+				pv[np++] = nd->parents[k];
+		if (graph) {
+			col = graph_pre(f, &lanes, order[i]);
+			graph_prefix(&prefix, &lanes, col);
+		}
+		if (oneline) {
+			fprintf(f, "%s%s%s%s", prefix.ptr, yellow, hex, reset);
+			if (deco.len)
+				fprintf(f, " %s(%s)%s", yellow, deco.ptr, reset);
+			fprintf(f, " %s\n", subj.ptr);
+		} else {
+			char date[96];
+			const char *msg = nd->rev.message, *nl;
+			fprintf(f, "%s%srevision %s%s", prefix.ptr, yellow, hex,
+				reset);
+			if (deco.len)
+				fprintf(f, " %s(%s)%s", yellow, deco.ptr, reset);
+			fputc('\n', f);
+			if (graph) /* continuation lines: '*' becomes '|' */
+				prefix.ptr[2 * col] = '|';
+			if (nd->rev.nparents > 1) {
+				fprintf(f, "%sMerge:", prefix.ptr);
+				for (size_t k = 0; k < nd->rev.nparents; k++) {
+					char sh[SCH_SHORT_LEN + 1];
+					sch_id_short(sh, &nd->rev.parents[k]);
+					fprintf(f, " %s", sh);
+				}
+				fputc('\n', f);
+			}
+			if (nd->rev.ndepends) {
+				fprintf(f, "%sDepends:", prefix.ptr);
+				for (size_t k = 0; k < nd->rev.ndepends; k++) {
+					char sh[SCH_SHORT_LEN + 1];
+					sch_id_short(sh, &nd->rev.depends[k]);
+					fprintf(f, " %s", sh);
+				}
+				fputc('\n', f);
+			}
+			if (nd->rev.author) {
+				format_date(date, sizeof(date), nd->rev.time,
+					    nd->rev.tz);
+				fprintf(f, "%sAuthor: %s\n%sDate:   %s\n",
+					prefix.ptr, nd->rev.author, prefix.ptr,
+					date);
+			}
+			fprintf(f, "%s\n", prefix.ptr);
+			for (; *msg; msg = nl ? nl + 1 : msg + strlen(msg)) {
+				nl = strchr(msg, '\n');
+				fprintf(f, "%s    %.*s\n", prefix.ptr,
+					(int)(nl ? nl - msg : (long)strlen(msg)),
+					msg);
+				if (!nl)
+					break;
+			}
+			if (i + 1 < n)
+				fprintf(f, "%s\n", graph ? prefix.ptr : "");
+		}
+		if (graph)
+			graph_post(f, &lanes, col, pv, np);
+	}
+	if (json) {
+		char *s = json_dumps(arr, JSON_INDENT(2));
+		printf("%s\n", s);
+		free(s);
+	}
+out:
+	if (arr)
+		json_decref(arr);
+	free(lanes.v);
+	free(idx);
+	free(order);
+	free(subset);
+	free(hide);
+	sch_idlist_release(&inc);
+	sch_idlist_release(&exc);
+	sch_graph_release(&g);
+	sch_buf_release(&deco);
+	sch_buf_release(&subj);
+	sch_buf_release(&prefix);
+	return rc;
+}

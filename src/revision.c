@@ -1,0 +1,287 @@
+/* revision.c - parse and format `rev` objects. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema/error.h"
+#include "schema/refs.h"
+#include "schema/revision.h"
+
+void sch_rev_init(struct sch_rev *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->message = xstrdup("");
+}
+
+void sch_rev_release(struct sch_rev *r)
+{
+	free(r->parents);
+	free(r->depends);
+	for (size_t i = 0; i < r->nlabels; i++)
+		free(r->labels[i]);
+	free(r->labels);
+	for (size_t i = 0; i < r->nflags; i++)
+		free(r->flags[i]);
+	free(r->flags);
+	free(r->author);
+	free(r->message);
+	memset(r, 0, sizeof(*r));
+}
+
+void sch_rev_add_parent(struct sch_rev *r, const struct sch_id *id)
+{
+	r->parents = xrealloc(r->parents, (r->nparents + 1) * sizeof(*id));
+	r->parents[r->nparents++] = *id;
+}
+
+void sch_rev_add_depends(struct sch_rev *r, const struct sch_id *id)
+{
+	r->depends = xrealloc(r->depends, (r->ndepends + 1) * sizeof(*id));
+	r->depends[r->ndepends++] = *id;
+}
+
+void sch_rev_add_label(struct sch_rev *r, const char *label)
+{
+	r->labels = xrealloc(r->labels, (r->nlabels + 1) * sizeof(char *));
+	r->labels[r->nlabels++] = xstrdup(label);
+}
+
+void sch_rev_add_flag(struct sch_rev *r, const char *flag)
+{
+	r->flags = xrealloc(r->flags, (r->nflags + 1) * sizeof(char *));
+	r->flags[r->nflags++] = xstrdup(flag);
+}
+
+int sch_rev_flag_known(const char *flag)
+{
+	return !strcmp(flag, "notx") || !strcmp(flag, "irreversible");
+}
+
+int sch_rev_has_flag(const struct sch_rev *r, const char *flag)
+{
+	for (size_t i = 0; i < r->nflags; i++)
+		if (!strcmp(r->flags[i], flag))
+			return 1;
+	return 0;
+}
+
+void sch_rev_subject(struct sch_buf *out, const struct sch_rev *r)
+{
+	const char *nl = strchr(r->message, '\n');
+
+	sch_buf_reset(out);
+	sch_buf_add(out, r->message,
+		    nl ? (size_t)(nl - r->message) : strlen(r->message));
+}
+
+static void add_id_line(struct sch_buf *out, const char *key,
+			const struct sch_id *id)
+{
+	char hex[SCH_HEX_LEN + 1];
+
+	sch_id_hex(hex, id);
+	sch_buf_addf(out, "%s %s\n", key, hex);
+}
+
+void sch_rev_format(struct sch_buf *out, const struct sch_rev *r)
+{
+	for (size_t i = 0; i < r->nparents; i++)
+		add_id_line(out, "parent", &r->parents[i]);
+	for (size_t i = 0; i < r->ndepends; i++)
+		add_id_line(out, "depends", &r->depends[i]);
+	add_id_line(out, "up", &r->up);
+	add_id_line(out, "down", &r->down);
+	if (r->has_verify)
+		add_id_line(out, "verify", &r->verify);
+	for (size_t i = 0; i < r->nlabels; i++)
+		sch_buf_addf(out, "label %s\n", r->labels[i]);
+	for (size_t i = 0; i < r->nflags; i++)
+		sch_buf_addf(out, "flag %s\n", r->flags[i]);
+	if (r->author)
+		sch_buf_addf(out, "author %s %" PRId64 " %s\n", r->author,
+			     r->time, r->tz);
+	sch_buf_addch(out, '\n');
+	sch_buf_addstr(out, r->message);
+}
+
+int sch_rev_parse_author(struct sch_rev *r, const char *v, size_t n)
+{
+	const char *gt = NULL, *lt = NULL;
+	char tail[64];
+	long long secs;
+	char tz[8];
+	int used = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '<' && !lt)
+			lt = v + i;
+		if (v[i] == '>')
+			gt = v + i;
+	}
+	if (!lt || !gt || gt < lt || lt == v || lt[-1] != ' ' ||
+	    (size_t)(v + n - gt) >= sizeof(tail))
+		return SCH_EPARSE;
+	memcpy(tail, gt + 1, (size_t)(v + n - gt - 1));
+	tail[v + n - gt - 1] = '\0';
+	if (sscanf(tail, " %lld %7s%n", &secs, tz, &used) != 2 ||
+	    tail[used] != '\0' || tail[0] != ' ')
+		return SCH_EPARSE;
+	if (strlen(tz) != 5 || (tz[0] != '+' && tz[0] != '-'))
+		return SCH_EPARSE;
+	for (int i = 1; i < 5; i++)
+		if (tz[i] < '0' || tz[i] > '9')
+			return SCH_EPARSE;
+	free(r->author);
+	r->author = xstrndup(v, (size_t)(gt - v + 1));
+	r->time = secs;
+	memcpy(r->tz, tz, 6);
+	return 0;
+}
+
+enum { ST_PARENT, ST_DEPENDS, ST_UP, ST_DOWN, ST_VERIFY, ST_LABEL, ST_FLAG,
+       ST_AUTHOR, ST_DONE };
+
+int sch_rev_parse(struct sch_rev *out, const char *body, size_t len)
+{
+	const char *p = body, *end = body + len;
+	int stage = ST_PARENT, lineno = 0, have_up = 0, have_down = 0;
+	int rc = 0;
+
+	sch_rev_init(out);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *sp;
+		size_t n, klen, vlen;
+		struct sch_id id;
+		int st;
+		lineno++;
+		if (!nl) {
+			rc = sch_error_set(SCH_ECORRUPT,
+					   "revision line %d is not terminated",
+					   lineno);
+			goto fail;
+		}
+		n = (size_t)(nl - p);
+		if (n == 0) {
+			p = nl + 1;
+			stage = ST_DONE;
+			break;
+		}
+		sp = memchr(p, ' ', n);
+		if (!sp) {
+			rc = sch_error_set(SCH_ECORRUPT,
+					   "revision line %d has no value",
+					   lineno);
+			goto fail;
+		}
+		klen = (size_t)(sp - p);
+		vlen = n - klen - 1;
+#define KEY(s) (klen == strlen(s) && !memcmp(p, s, klen))
+		st = KEY("parent") ? ST_PARENT : KEY("depends") ? ST_DEPENDS
+			: KEY("up") ? ST_UP : KEY("down") ? ST_DOWN
+			: KEY("verify") ? ST_VERIFY : KEY("label") ? ST_LABEL
+			: KEY("flag") ? ST_FLAG : KEY("author") ? ST_AUTHOR : -1;
+#undef KEY
+		if (st < 0 || st < stage ||
+		    (st == stage && (st == ST_UP || st == ST_DOWN ||
+				     st == ST_VERIFY || st == ST_AUTHOR)) ||
+		    (st > ST_DOWN && !have_down) ||
+		    (st > ST_UP && !have_up)) {
+			rc = sch_error_set(SCH_ECORRUPT,
+					   "revision line %d: unexpected '%.*s'",
+					   lineno, (int)(klen > 20 ? 20 : klen),
+					   p);
+			goto fail;
+		}
+		stage = st;
+		if (st <= ST_VERIFY) {
+			if (sch_id_parse(&id, sp + 1, vlen)) {
+				rc = sch_error_set(SCH_ECORRUPT,
+						   "revision line %d: bad id",
+						   lineno);
+				goto fail;
+			}
+			if (st == ST_PARENT) {
+				if (out->nparents >= SCH_REV_MAX_PARENTS) {
+					rc = sch_error_set(SCH_ECORRUPT,
+							   "revision has too many parents");
+					goto fail;
+				}
+				sch_rev_add_parent(out, &id);
+			} else if (st == ST_DEPENDS) {
+				sch_rev_add_depends(out, &id);
+			} else if (st == ST_UP) {
+				out->up = id;
+				have_up = 1;
+			} else if (st == ST_DOWN) {
+				out->down = id;
+				have_down = 1;
+			} else {
+				out->verify = id;
+				out->has_verify = 1;
+			}
+		} else {
+			char *v = xstrndup(sp + 1, vlen);
+			int bad = 0;
+			if (strlen(v) != vlen)
+				bad = 1;
+			else if (st == ST_LABEL)
+				bad = sch_ref_check_name(v) != 0;
+			else if (st == ST_FLAG)
+				bad = !sch_rev_flag_known(v);
+			else
+				bad = sch_rev_parse_author(out, v, vlen) != 0;
+			if (!bad && st == ST_LABEL)
+				sch_rev_add_label(out, v);
+			if (!bad && st == ST_FLAG)
+				sch_rev_add_flag(out, v);
+			free(v);
+			if (bad) {
+				rc = sch_error_set(SCH_ECORRUPT,
+						   "revision line %d: bad value",
+						   lineno);
+				goto fail;
+			}
+		}
+		p = nl + 1;
+	}
+	if (stage != ST_DONE || !have_up || !have_down) {
+		rc = sch_error_set(SCH_ECORRUPT,
+				   "revision lacks up, down or the blank line");
+		goto fail;
+	}
+	if (memchr(p, '\0', (size_t)(end - p))) {
+		rc = sch_error_set(SCH_ECORRUPT, "revision message has a NUL");
+		goto fail;
+	}
+	free(out->message);
+	out->message = xstrndup(p, (size_t)(end - p));
+	return 0;
+fail:
+	sch_rev_release(out);
+	sch_rev_init(out);
+	return rc;
+}
+
+int sch_rev_load(struct sch_rev *out, struct sch_txn *t,
+		 const struct sch_id *id)
+{
+	struct sch_buf body = SCH_BUF_INIT;
+	char hex[SCH_HEX_LEN + 1];
+	int rc;
+
+	sch_rev_init(out);
+	rc = sch_object_get_typed(&body, t, id, SCH_OBJ_REV);
+	if (rc)
+		goto out;
+	sch_rev_release(out);
+	rc = sch_rev_parse(out, body.ptr, body.len);
+	if (rc) {
+		sch_id_hex(hex, id);
+		rc = sch_error_wrap(rc, "revision %s", hex);
+	}
+out:
+	sch_buf_release(&body);
+	return rc;
+}
