@@ -245,55 +245,76 @@ out:
 	return rc;
 }
 
+/* Names the value at pointer prefix ptr[0..at) in messages. */
+static const char *where(struct sch_buf *b, const char *ptr, int at)
+{
+	sch_buf_reset(b);
+	if (!at)
+		sch_buf_addstr(b, "the document root");
+	else
+		sch_buf_addf(b, "'%.*s'", at, ptr);
+	return b->ptr;
+}
+
 /*
- * Steps from container cur by token tok; `at` is the pointer prefix that
- * names cur, for messages. *out is borrowed, NULL for the end position
- * ("-" or the array size) when allow_end is set; *index receives the array
- * position.
+ * Steps from container cur by token tok; `at` is the length of the pointer
+ * prefix that names cur, for messages. *out is borrowed, NULL for the end
+ * position ("-" or the array size) when allow_end is set; *index receives
+ * the array position.
  */
 static int step(json_t **out, size_t *index, json_t *cur,
 		const struct sch_buf *tok, const char *ptr, int at,
 		int allow_end)
 {
+	struct sch_buf w = SCH_BUF_INIT;
 	size_t i = 0;
-	int rc;
+	int rc = 0;
 
 	*out = NULL;
 	if (json_is_object(cur)) {
 		*out = json_object_getn(cur, tok->ptr, tok->len);
 		if (!*out)
-			return sch_error_set(SCH_ENOTFOUND,
-					     "json pointer '%s': no member "
-					     "'%s' in '%.*s'",
-					     ptr, tok->ptr, at, ptr);
-		return 0;
+			rc = sch_error_set(SCH_ENOTFOUND,
+					   "json pointer '%s': no member '%s' "
+					   "in %s",
+					   ptr, tok->ptr, where(&w, ptr, at));
+		goto out;
 	}
-	if (!json_is_array(cur))
-		return sch_error_set(SCH_ENOTFOUND,
-				     "json pointer '%s': '%.*s' is %s %s, "
-				     "not an object or array",
-				     ptr, at, ptr,
-				     json_is_integer(cur) ? "an" : "a",
-				     sch_json_type_name(cur));
+	if (!json_is_array(cur)) {
+		rc = sch_error_set(SCH_ENOTFOUND,
+				   "json pointer '%s': %s is %s %s, not an "
+				   "object or array",
+				   ptr, where(&w, ptr, at),
+				   json_is_integer(cur) ? "an" : "a",
+				   sch_json_type_name(cur));
+		goto out;
+	}
 	rc = parse_index(&i, tok, ptr);
 	if (rc)
-		return rc;
-	if (i == INDEX_END && !allow_end)
-		return sch_error_set(SCH_ENOTFOUND,
-				     "json pointer '%s': '-' names no element "
-				     "of '%.*s'",
-				     ptr, at, ptr);
+		goto out;
+	if (i == INDEX_END && !allow_end) {
+		rc = sch_error_set(SCH_ENOTFOUND,
+				   "json pointer '%s': '-' names no element "
+				   "of %s",
+				   ptr, where(&w, ptr, at));
+		goto out;
+	}
 	if (i == INDEX_END)
 		i = json_array_size(cur);
 	if (i > json_array_size(cur) ||
-	    (i == json_array_size(cur) && !allow_end))
-		return sch_error_set(SCH_ENOTFOUND,
-				     "json pointer '%s': index %zu out of "
-				     "range in '%.*s' (size %zu)",
-				     ptr, i, at, ptr, json_array_size(cur));
+	    (i == json_array_size(cur) && !allow_end)) {
+		rc = sch_error_set(SCH_ENOTFOUND,
+				   "json pointer '%s': index %zu out of range "
+				   "in %s (size %zu)",
+				   ptr, i, where(&w, ptr, at),
+				   json_array_size(cur));
+		goto out;
+	}
 	*index = i;
 	*out = json_array_get(cur, i);
-	return 0;
+out:
+	sch_buf_release(&w);
+	return rc;
 }
 
 /*
