@@ -473,7 +473,7 @@ static int check_pattern(const char *p, const struct sch_buf *at)
 							    "where POSIX takes "
 							    "it literally",
 							    p);
-				if (*s == '[' && strchr(":.=", s[1])) {
+				if (*s == '[' && s[1] && strchr(":.=", s[1])) {
 					const char *end;
 					char close[3] = { s[1], ']', 0 };
 

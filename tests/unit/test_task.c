@@ -662,6 +662,8 @@ Test(task, pattern_is_an_unanchored_posix_ere)
 	assert_schema_refused("{\"pattern\":\"a+?\"}", "lazy quantifier");
 	assert_schema_refused("{\"pattern\":\"[\\\\w]\"}", "inside []");
 	assert_schema_refused("{\"pattern\":\"(\"}", "is invalid");
+	assert_schema_refused("{\"pattern\":\"[[\"}", "is invalid");
+	assert_schema_refused("{\"pattern\":\"[[:\"}", "is invalid");
 }
 
 Test(task, boolean_schemas_and_annotations)
