@@ -227,12 +227,12 @@ static int walk_suffixes(struct sch_id *id, struct sch_txn *t, const char *s,
 			if (rc)
 				return rc;
 			if (n > r.nparents) {
+				size_t np = r.nparents;
 				sch_rev_release(&r);
 				return sch_error_set(SCH_ENOTFOUND,
 						     "'%s': the revision has %zu "
-						     "parent%s, not %lu", spec,
-						     r.nparents,
-						     r.nparents == 1 ? "" : "s", n);
+						     "parent%s, not %lu", spec, np,
+						     np == 1 ? "" : "s", n);
 			}
 			*id = r.parents[n - 1];
 			sch_rev_release(&r);

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "schema/env.h"
 #include "schema/error.h"
@@ -20,6 +22,7 @@ static const char *const db_names[SCH_DB__COUNT] = {
 };
 
 struct sch_store {
+	char *dir;
 	MDB_env *env;
 	MDB_dbi dbi[SCH_DB__COUNT];
 };
@@ -119,6 +122,7 @@ int sch_store_open(struct sch_store **out, const char *dir, int create)
 	txn = NULL;
 	if (rc)
 		goto fail;
+	s->dir = xstrdup(dir);
 	*out = s;
 	return 0;
 fail:
@@ -137,6 +141,7 @@ void sch_store_close(struct sch_store *s)
 	if (!s)
 		return;
 	mdb_env_close(s->env);
+	free(s->dir);
 	free(s);
 }
 
@@ -157,11 +162,35 @@ int sch_txn_begin(struct sch_txn **out, struct sch_store *s, int write)
 	return 0;
 }
 
+/* LMDB reports a short write as EIO: tell a full disk or a file size
+ * limit from a real I/O error. */
+static int no_room(const struct sch_store *s)
+{
+	char path[4096];
+	struct statvfs sv;
+	struct rlimit rl;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", s->dir);
+	if (stat(path, &st) != 0)
+		return 0;
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)st.st_size + (1 << 20) >= rl.rlim_cur)
+		return 1;
+	if (statvfs(s->dir, &sv) == 0 &&
+	    (unsigned long long)sv.f_bavail * sv.f_frsize < (1ULL << 20))
+		return 1;
+	return 0;
+}
+
 int sch_txn_commit(struct sch_txn *t)
 {
 	int rc = mdb_txn_commit(t->txn);
+	struct sch_store *s = t->store;
 
 	free(t);
+	if (rc == EIO && no_room(s))
+		rc = ENOSPC;
 	if (rc)
 		return lmdb_error(rc, "committing");
 	return 0;

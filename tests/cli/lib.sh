@@ -1,0 +1,119 @@
+# lib.sh - helpers for CLI tests (bash). Source it; then use
+#   run <cmd...>                 run, capturing $out, $err, $status
+#   expect_status N <cmd...>     run and require exit status N
+#   expect_err TEXT              stderr of the last run contains TEXT
+#   expect_out TEXT              stdout of the last run contains TEXT
+#   one_line_error               stderr has exactly one "schema: error:" line
+#   store_digest                 a digest of every LMDB database
+set -u
+S=${SCHEMA_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/schema}
+PG_CLUSTER=${PG_CLUSTER:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/pg-cluster.sh}
+export SCHEMA_AUTHOR_NAME="Test Author" SCHEMA_AUTHOR_EMAIL="test@example.com"
+export SCHEMA_AUTHOR_DATE=1700000000
+export NO_COLOR=1
+unset SCHEMA_DIR
+T=$(mktemp -d /tmp/schema-cli.XXXXXX)
+chmod 755 "$T"
+failures=0
+cleanup_hooks=()
+on_exit() {
+	for h in "${cleanup_hooks[@]}"; do eval "$h"; done
+	rm -rf "$T"
+}
+trap on_exit EXIT
+
+run() {
+	"$@" >"$T/.out" 2>"$T/.err"
+	status=$?
+	out=$(cat "$T/.out")
+	err=$(cat "$T/.err")
+}
+
+fail() {
+	echo "not ok $*"
+	echo "  status: $status"
+	echo "  stdout: $out" | head -n 20
+	echo "  stderr: $err" | head -n 20
+	failures=$((failures + 1))
+}
+
+ok() { echo "ok $*"; }
+
+expect_status() {
+	local want=$1
+	shift
+	run "$@"
+	if [ "$status" != "$want" ]; then
+		fail "exit $want expected: $*"
+		return 1
+	fi
+	return 0
+}
+
+expect_err() {
+	case "$err" in
+	*"$1"*) return 0 ;;
+	esac
+	fail "stderr should contain '$1'"
+	return 1
+}
+
+expect_out() {
+	case "$out" in
+	*"$1"*) return 0 ;;
+	esac
+	fail "stdout should contain '$1'"
+	return 1
+}
+
+one_line_error() {
+	local n
+	n=$(printf '%s\n' "$err" | grep -c '^schema: error: ')
+	if [ "$n" != 1 ]; then
+		fail "expected exactly one error line"
+		return 1
+	fi
+	return 0
+}
+
+store_digest() {
+	local dir=${1:-.schema/store} db
+	for db in objects refs reflog states worktree heads snapshots tasks meta; do
+		mdb_dump -s "$db" "$dir" 2>/dev/null
+	done | sha256sum | cut -d' ' -f1
+}
+
+check() {
+	# check DESCRIPTION: marks the previous expectations as one passing check
+	ok "$1"
+}
+
+finish() {
+	if [ "$failures" != 0 ]; then
+		echo "$failures failure(s)"
+		exit 1
+	fi
+	exit 0
+}
+
+# A repository with a small history: main 0001-0003, branch feat from 0002
+# with 0004, merged in 0005.
+make_history() {
+	local dir=$1
+	mkdir -p "$dir" && cd "$dir" || return 1
+	"$S" init -q || return 1
+	"$S" new "create users" >/dev/null || return 1
+	echo "CREATE TABLE users (id int PRIMARY KEY);" >migrations/0001_create_users/up.sql
+	echo "DROP TABLE users;" >migrations/0001_create_users/down.sql
+	"$S" new "add email" >/dev/null || return 1
+	echo "ALTER TABLE users ADD email text;" >migrations/0002_add_email/up.sql
+	echo "ALTER TABLE users DROP email;" >migrations/0002_add_email/down.sql
+	"$S" commit -q || return 1
+	"$S" new "add name" >/dev/null || return 1
+	"$S" commit -q || return 1
+	"$S" switch -c feat head~1 >/dev/null || return 1
+	"$S" new "feature work" >/dev/null || return 1
+	"$S" commit -q || return 1
+	"$S" switch main >/dev/null || return 1
+	"$S" merge main feat -m "merge feat" >/dev/null || return 1
+}
