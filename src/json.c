@@ -4,6 +4,7 @@
  * jansson's value functions (json_object_get, ...) through json.h.
  */
 #include <assert.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -86,7 +87,7 @@ int sch_json_is_integral(const json_t *v)
 	if (!json_is_real(v))
 		return 0;
 	d = json_real_value(v);
-	return d == (double)(long long)d && d >= -9.2e18 && d <= 9.2e18;
+	return d == floor(d); /* jansson never holds NaN or infinities */
 }
 
 int sch_json_number_cmp(const json_t *a, const json_t *b)

@@ -435,17 +435,50 @@ static int schema_error(const struct sch_buf *at, const char *fmt, ...)
 	return SCH_EINVAL;
 }
 
+/* Bounds on what regcomp() is asked to build from one pattern. */
+#define PATTERN_MAX_DEPTH 32
+#define PATTERN_MAX_NODES 10000
+
+/* Reads an interval "{n}", "{n,}" or "{n,m}" at s; 0 if s is not one. */
+static size_t interval(const char **s)
+{
+	const char *p = *s + 1;
+	size_t n = 0, m = 0;
+
+	if (!is_digit(*p))
+		return 0;
+	while (is_digit(*p))
+		n = n > 100000 ? n : n * 10 + (size_t)(*p++ - '0');
+	m = n;
+	if (*p == ',') {
+		p++;
+		m = n + 1; /* "{n,}": n copies and a star */
+		if (is_digit(*p))
+			for (m = 0; is_digit(*p);)
+				m = m > 100000 ? m : m * 10 + (size_t)(*p++ - '0');
+	}
+	if (*p != '}')
+		return 0;
+	*s = p;
+	return (m > n ? m : n) + 1;
+}
+
 /*
  * Refuses what an ECMA-262 pattern (the JSON Schema dialect) would mean
  * differently in POSIX ERE, instead of letting it match something else:
  * class escapes like \d, backslashes inside brackets, (?...) groups and
- * lazy quantifiers.
+ * lazy quantifiers. Also refuses patterns that regcomp() would expand into
+ * a huge automaton: glibc copies a repeated atom once per repetition, so
+ * "a+++++..." or nested intervals grow exponentially. The estimate counts
+ * atoms, multiplying a repeated atom or group by its repetitions.
  */
 static int check_pattern(const char *p, const struct sch_buf *at)
 {
+	size_t stack[PATTERN_MAX_DEPTH], depth = 0, cur = 0, last = 0, mult;
 	const char *s;
 
 	for (s = p; *s; s++) {
+		mult = 0;
 		if (*s == '\\') {
 			if (!s[1])
 				break;
@@ -457,9 +490,9 @@ static int check_pattern(const char *p, const struct sch_buf *at)
 						    "regular expressions do not "
 						    "know (write [0-9] for \\d)",
 						    p, *s);
-			continue;
-		}
-		if (*s == '[') {
+			last = 1;
+			cur++;
+		} else if (*s == '[') {
 			s++;
 			if (*s == '^')
 				s++;
@@ -484,21 +517,51 @@ static int check_pattern(const char *p, const struct sch_buf *at)
 				}
 			}
 			if (!*s)
-				break;
+				break; /* unterminated: regcomp says so */
+			last = 1;
+			cur++;
+		} else if (*s == '(') {
+			if (s[1] == '?')
+				return schema_error(at,
+						    "pattern '%s' uses '(?', "
+						    "which POSIX extended regular "
+						    "expressions do not know",
+						    p);
+			if (depth == PATTERN_MAX_DEPTH)
+				return schema_error(at,
+						    "pattern '%s' nests groups "
+						    "more than %d deep",
+						    p, PATTERN_MAX_DEPTH);
+			stack[depth++] = cur;
+			cur = last = 0;
 			continue;
+		} else if (*s == ')' && depth) {
+			last = cur + 1;
+			cur = stack[--depth] + last;
+		} else if (*s == '*' || *s == '+' || *s == '?') {
+			mult = 2;
+		} else if (*s == '{' && (mult = interval(&s))) {
+			;
+		} else {
+			last = 1;
+			cur++;
 		}
-		if (*s == '(' && s[1] == '?')
+		if (mult) {
+			if (s[1] == '?')
+				return schema_error(at,
+						    "pattern '%s' uses a lazy "
+						    "quantifier, which POSIX "
+						    "extended regular "
+						    "expressions do not know",
+						    p);
+			cur += last * (mult - 1);
+			last *= mult;
+		}
+		if (cur > PATTERN_MAX_NODES || last > PATTERN_MAX_NODES)
 			return schema_error(at,
-					    "pattern '%s' uses '(?', which "
-					    "POSIX extended regular expressions "
-					    "do not know",
-					    p);
-		if (strchr("*+?}", *s) && s[1] == '?')
-			return schema_error(at,
-					    "pattern '%s' uses a lazy "
-					    "quantifier, which POSIX extended "
-					    "regular expressions do not know",
-					    p);
+					    "pattern '%s' is too complex (its "
+					    "repetitions expand past %d atoms)",
+					    p, PATTERN_MAX_NODES);
 	}
 	return 0;
 }

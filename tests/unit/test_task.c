@@ -664,6 +664,15 @@ Test(task, pattern_is_an_unanchored_posix_ere)
 	assert_schema_refused("{\"pattern\":\"(\"}", "is invalid");
 	assert_schema_refused("{\"pattern\":\"[[\"}", "is invalid");
 	assert_schema_refused("{\"pattern\":\"[[:\"}", "is invalid");
+	assert_schema_refused("{\"pattern\":\"a{2,5}?\"}", "lazy quantifier");
+	/* regcomp would copy the atom 2^40 or 255^3 times */
+	assert_schema_refused("{\"pattern\":\"^h++++++++++++++++++++++++++++++"
+			      "++++++++++x\"}",
+			      "too complex");
+	assert_schema_refused("{\"pattern\":\"((a{255}){255}){255}\"}",
+			      "too complex");
+	assert_valid("{\"pattern\":\"^(ab|c){2,3}[0-9]{1,4}$\"}",
+		     "\"abc12\"");
 }
 
 Test(task, boolean_schemas_and_annotations)
