@@ -96,9 +96,15 @@ demo: deps
 	@$(MAKE) --no-print-directory build
 	@sh scripts/demo.sh
 
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libschema.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libschema.a $(LDFLAGS) $(LDLIBS)
+
+BENCH_TOOLS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
 bench: deps
-	@$(MAKE) --no-print-directory build
-	@sh bench/run.sh
+	@$(MAKE) --no-print-directory build $(BENCH_TOOLS)
+	@BUILD=$(BUILD) sh bench/run.sh
 
 fuzz: deps
 	@$(MAKE) --no-print-directory $(BUILD)/libschema.a

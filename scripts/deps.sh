@@ -4,7 +4,7 @@
 set -eu
 PKGS="gcc make pkg-config libpq-dev libsodium-dev liblmdb-dev zlib1g-dev \
 libcriterion-dev libpg-query-dev libjansson-dev postgresql postgresql-contrib \
-lmdb-utils clang"
+lmdb-utils clang bc"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

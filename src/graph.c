@@ -140,15 +140,74 @@ int sch_graph_add(uint32_t *out, struct sch_graph *g, const struct sch_id *id)
 
 int sch_graph_add_all(struct sch_graph *g)
 {
-	struct sch_id *heads = NULL;
-	size_t n = 0;
-	int rc = sch_graph_heads(g->txn, &heads, &n);
-	uint32_t idx;
+	struct sch_cursor *c = NULL;
+	struct sch_buf scratch = SCH_BUF_INIT;
+	const void *k, *v, *body;
+	size_t kl, vl, blen, nobj = 0, first = g->n;
+	enum sch_otype type;
+	int rc;
 
-	for (size_t i = 0; i < n && !rc; i++)
-		rc = sch_graph_add(&idx, g, &heads[i]);
-	free(heads);
-	return rc;
+	sch_kv_count(g->txn, SCH_DB_OBJECTS, &nobj);
+	if (g->cap < nobj / 3 + 16) {
+		g->cap = nobj / 3 + 16;
+		g->nodes = xrealloc(g->nodes, g->cap * sizeof(*g->nodes));
+	}
+	if (g->tcap < 2 * (nobj / 3 + 16)) {
+		size_t want = 512;
+		while (want < 2 * (nobj / 3 + 16))
+			want *= 2;
+		free(g->table);
+		g->tcap = want;
+		g->table = xcalloc(g->tcap, sizeof(*g->table));
+		for (uint32_t i = 0; i < g->n; i++)
+			table_insert(g, i);
+	}
+	rc = sch_cursor_open(&c, g->txn, SCH_DB_OBJECTS);
+	if (rc)
+		return rc;
+	for (rc = sch_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 1;
+	     rc = sch_cursor_next(c, &k, &kl, &v, &vl)) {
+		struct sch_id id;
+		uint32_t idx;
+		if (kl != SCH_ID_LEN || sch_object_peek_type(v, vl) != SCH_OBJ_REV)
+			continue;
+		memcpy(id.b, k, SCH_ID_LEN);
+		if (sch_graph_find(g, &id) >= 0)
+			continue;
+		rc = sch_object_read_value(&type, &body, &blen, &scratch, &id,
+					   v, vl);
+		if (!rc && type != SCH_OBJ_REV)
+			rc = sch_error_set(SCH_ECORRUPT, "not a revision");
+		idx = new_node(g, &id);
+		if (!rc)
+			rc = sch_rev_parse(&g->nodes[idx].rev, body, blen);
+		if (rc) {
+			char hex[SCH_HEX_LEN + 1];
+			sch_id_hex(hex, &id);
+			rc = sch_error_wrap(SCH_ECORRUPT, "revision %s", hex);
+			break;
+		}
+	}
+	sch_cursor_close(c);
+	sch_buf_release(&scratch);
+	if (rc < 0)
+		return rc;
+	for (size_t i = first; i < g->n; i++) {
+		struct sch_gnode *nd = &g->nodes[i];
+		link_node(g, (uint32_t)i);
+		for (size_t k2 = 0; k2 < nd->rev.nparents + nd->rev.ndepends; k2++) {
+			uint32_t p = k2 < nd->rev.nparents
+				? nd->parents[k2] : nd->depends[k2 - nd->rev.nparents];
+			if (p == UINT32_MAX) {
+				char hex[SCH_HEX_LEN + 1];
+				sch_id_hex(hex, &nd->id);
+				return sch_error_set(SCH_ENOTFOUND,
+						     "a parent of revision %s is "
+						     "missing", hex);
+			}
+		}
+	}
+	return 0;
 }
 
 uint8_t *sch_graph_ancestors(const struct sch_graph *g, const uint32_t *roots,

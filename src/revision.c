@@ -107,11 +107,9 @@ void sch_rev_format(struct sch_buf *out, const struct sch_rev *r)
 
 int sch_rev_parse_author(struct sch_rev *r, const char *v, size_t n)
 {
-	const char *gt = NULL, *lt = NULL;
-	char tail[64];
-	long long secs;
-	char tz[8];
-	int used = 0;
+	const char *gt = NULL, *lt = NULL, *p, *end = v + n;
+	long long secs = 0;
+	int digits = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (v[i] == '<' && !lt)
@@ -119,23 +117,32 @@ int sch_rev_parse_author(struct sch_rev *r, const char *v, size_t n)
 		if (v[i] == '>')
 			gt = v + i;
 	}
-	if (!lt || !gt || gt < lt || lt == v || lt[-1] != ' ' ||
-	    (size_t)(v + n - gt) >= sizeof(tail))
+	if (!lt || !gt || gt < lt || lt == v || lt[-1] != ' ')
 		return SCH_EPARSE;
-	memcpy(tail, gt + 1, (size_t)(v + n - gt - 1));
-	tail[v + n - gt - 1] = '\0';
-	if (sscanf(tail, " %lld %7s%n", &secs, tz, &used) != 2 ||
-	    tail[used] != '\0' || tail[0] != ' ')
+	/* "> <seconds> <+hhmm>" exactly */
+	p = gt + 1;
+	if (p >= end || *p++ != ' ')
 		return SCH_EPARSE;
-	if (strlen(tz) != 5 || (tz[0] != '+' && tz[0] != '-'))
+	if (p < end && *p == '-')
+		p++;
+	while (p < end && *p >= '0' && *p <= '9' && digits < 18) {
+		secs = secs * 10 + (*p++ - '0');
+		digits++;
+	}
+	if (!digits || p >= end || *p++ != ' ')
+		return SCH_EPARSE;
+	if (gt[2] == '-')
+		secs = -secs;
+	if (end - p != 5 || (p[0] != '+' && p[0] != '-'))
 		return SCH_EPARSE;
 	for (int i = 1; i < 5; i++)
-		if (tz[i] < '0' || tz[i] > '9')
+		if (p[i] < '0' || p[i] > '9')
 			return SCH_EPARSE;
 	free(r->author);
 	r->author = xstrndup(v, (size_t)(gt - v + 1));
 	r->time = secs;
-	memcpy(r->tz, tz, 6);
+	memcpy(r->tz, p, 5);
+	r->tz[5] = '\0';
 	return 0;
 }
 

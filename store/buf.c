@@ -277,27 +277,29 @@ void sch_hex(char *out, const void *data, size_t len)
 	out[2 * len] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+/* Hex digit values, 0xff for anything else (ids are parsed by the
+ * hundred thousand when a long history is read). */
+static const unsigned char hexval[256] = {
+	['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,
+	['5'] = 6,  ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+	['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14,
+	['E'] = 15, ['F'] = 16,
+};
 
 int sch_unhex(void *out, const char *hex, size_t len)
 {
 	unsigned char *o = out;
+	const unsigned char *h = (const unsigned char *)hex;
 
 	for (size_t i = 0; i < len; i++) {
-		int hi = hexval(hex[2 * i]);
-		int lo = hi < 0 ? -1 : hexval(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
+		unsigned hi = hexval[h[2 * i]], lo;
+		if (!hi)
 			return SCH_EINVAL;
-		o[i] = (unsigned char)(hi << 4 | lo);
+		lo = hexval[h[2 * i + 1]];
+		if (!lo)
+			return SCH_EINVAL;
+		o[i] = (unsigned char)((hi - 1) << 4 | (lo - 1));
 	}
 	return 0;
 }

@@ -106,7 +106,10 @@ int sch_object_put(struct sch_id *out, struct sch_txn *t, enum sch_otype type,
 	hash_parts(out, hdr, hlen, body, len);
 	if (sch_object_exists(t, out))
 		return 0;
-	if (level != 0) {
+	/* Small objects are stored raw: for a few hundred bytes of mostly hex
+	 * ids zlib saves little, and inflating them would dominate reading a
+	 * long history. */
+	if (level != 0 && hlen + len >= SCH_OBJECT_RAW_BELOW) {
 		struct sch_buf raw = SCH_BUF_INIT;
 		sch_buf_grow(&raw, hlen + len);
 		sch_buf_add(&raw, hdr, hlen);
@@ -178,62 +181,80 @@ int sch_object_decode(enum sch_otype *type, const void **body, size_t *len,
 	return 0;
 }
 
+int sch_object_read_value(enum sch_otype *type, const void **body,
+			  size_t *len, struct sch_buf *scratch,
+			  const struct sch_id *id, const void *v, size_t vl)
+{
+	const char *p = v;
+	struct sch_id check;
+	int rc;
+
+	if (vl < 1)
+		return sch_error_set(SCH_ECORRUPT, "empty value");
+	if (p[0] == 'r') {
+		rc = sch_object_decode(type, body, len, p + 1, vl - 1);
+		if (rc)
+			return rc;
+		hash_parts(&check, p + 1, vl - 1 - *len, *body, *len);
+	} else if (p[0] == 'z') {
+		rc = sch_zip_inflate_object(scratch, p + 1, vl - 1,
+					    SCH_OBJECT_MAX);
+		if (!rc)
+			rc = sch_object_decode(type, body, len, scratch->ptr,
+					       scratch->len);
+		if (rc)
+			return rc;
+		hash_parts(&check, scratch->ptr, scratch->len - *len, *body,
+			   *len);
+	} else {
+		return sch_error_set(SCH_ECORRUPT, "unknown storage method");
+	}
+	if (sch_id_cmp(&check, id))
+		return sch_error_set(SCH_ECORRUPT, "hash mismatch");
+	return 0;
+}
+
 int sch_object_get(struct sch_buf *body, enum sch_otype *typep,
 		   struct sch_txn *t, const struct sch_id *id)
 {
 	const void *v, *b;
 	size_t vlen, blen;
 	enum sch_otype type;
-	struct sch_id check;
 	char hex[SCH_HEX_LEN + 1];
+	struct sch_buf scratch = SCH_BUF_INIT;
 	int rc;
 
 	rc = sch_kv_get(t, SCH_DB_OBJECTS, id->b, SCH_ID_LEN, &v, &vlen);
-	sch_id_hex(hex, id);
-	if (rc == SCH_ENOTFOUND)
+	if (rc == SCH_ENOTFOUND) {
+		sch_id_hex(hex, id);
 		return sch_error_set(SCH_ENOTFOUND, "object %s not found", hex);
+	}
 	if (rc)
 		return rc;
-	if (vlen < 1)
-		return sch_error_set(SCH_ECORRUPT, "object %s is empty", hex);
-	if (((const char *)v)[0] == 'r') {
-		rc = sch_object_decode(&type, &b, &blen, (const char *)v + 1,
-				       vlen - 1);
-		if (rc)
-			goto bad;
-		hash_parts(&check, (const char *)v + 1, vlen - 1 - blen, b,
-			   blen);
-		if (sch_id_cmp(&check, id)) {
-			rc = sch_error_set(SCH_ECORRUPT, "hash mismatch");
-			goto bad;
+	if (vlen && ((const char *)v)[0] == 'z') {
+		/* Inflate straight into the caller's buffer. */
+		rc = sch_object_read_value(&type, &b, &blen, body, id, v, vlen);
+		if (!rc) {
+			memmove(body->ptr, b, blen);
+			sch_buf_truncate(body, blen);
 		}
-		sch_buf_reset(body);
-		sch_buf_add(body, b, blen);
-	} else if (((const char *)v)[0] == 'z') {
-		rc = sch_zip_inflate_object(body, (const char *)v + 1,
-					    vlen - 1, SCH_OBJECT_MAX);
-		if (rc)
-			goto bad;
-		rc = sch_object_decode(&type, &b, &blen, body->ptr, body->len);
-		if (rc)
-			goto bad;
-		hash_parts(&check, body->ptr, body->len - blen, b, blen);
-		if (sch_id_cmp(&check, id)) {
-			rc = sch_error_set(SCH_ECORRUPT, "hash mismatch");
-			goto bad;
-		}
-		memmove(body->ptr, b, blen);
-		sch_buf_truncate(body, blen);
 	} else {
-		rc = sch_error_set(SCH_ECORRUPT, "unknown storage method");
-		goto bad;
+		rc = sch_object_read_value(&type, &b, &blen, &scratch, id, v,
+					   vlen);
+		if (!rc) {
+			sch_buf_reset(body);
+			sch_buf_add(body, b, blen);
+		}
+	}
+	sch_buf_release(&scratch);
+	if (rc) {
+		sch_buf_reset(body);
+		sch_id_hex(hex, id);
+		return sch_error_wrap(SCH_ECORRUPT, "object %s is corrupt", hex);
 	}
 	if (typep)
 		*typep = type;
 	return 0;
-bad:
-	sch_buf_reset(body);
-	return sch_error_wrap(SCH_ECORRUPT, "object %s is corrupt", hex);
 }
 
 int sch_object_get_typed(struct sch_buf *body, struct sch_txn *t,
@@ -272,8 +293,7 @@ size_t sch_object_stored_size(struct sch_txn *t, const struct sch_id *id)
 	return vlen;
 }
 
-/* Type of a stored value without a full read (0 when unreadable). */
-static enum sch_otype peek_type(const void *v, size_t vlen)
+enum sch_otype sch_object_peek_type(const void *v, size_t vlen)
 {
 	char head[24];
 	size_t got = 0;
@@ -332,7 +352,7 @@ int sch_object_resolve_prefix(struct sch_id *out, struct sch_txn *t,
 			break;
 		if (n % 2 && (kb[n / 2] & 0xf0) != key[n / 2])
 			break;
-		if (want != SCH_OBJ_NONE && peek_type(v, vl) != want)
+		if (want != SCH_OBJ_NONE && sch_object_peek_type(v, vl) != want)
 			continue;
 		if (nfound == 0)
 			memcpy(out->b, kb, SCH_ID_LEN);

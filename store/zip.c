@@ -1,24 +1,90 @@
 /* zip.c - zlib deflate/inflate into sch_buf. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "schema/error.h"
 #include "zip.h"
 
+/*
+ * One deflate and one inflate stream a thread, reset between uses:
+ * deflateInit allocates and clears about 256 KiB, which would otherwise
+ * dominate the cost of storing small objects.
+ */
+static _Thread_local z_stream dstream, istream;
+static _Thread_local int dready, dlevel, iready;
+void sch_zip_thread_cleanup(void);
+
+static int cleanup_registered;
+
+static z_stream *get_deflate(int level)
+{
+	if (!cleanup_registered) {
+		cleanup_registered = 1;
+		atexit(sch_zip_thread_cleanup);
+	}
+	if (!dready) {
+		memset(&dstream, 0, sizeof(dstream));
+		if (deflateInit(&dstream, level) != Z_OK)
+			return NULL;
+		dready = 1;
+		dlevel = level;
+	} else {
+		deflateReset(&dstream);
+		if (level != dlevel && deflateParams(&dstream, level,
+						     Z_DEFAULT_STRATEGY) != Z_OK)
+			return NULL;
+		dlevel = level;
+	}
+	return &dstream;
+}
+
+static z_stream *get_inflate(void)
+{
+	if (!cleanup_registered) {
+		cleanup_registered = 1;
+		atexit(sch_zip_thread_cleanup);
+	}
+	if (!iready) {
+		memset(&istream, 0, sizeof(istream));
+		if (inflateInit(&istream) != Z_OK)
+			return NULL;
+		iready = 1;
+	} else {
+		inflateReset(&istream);
+	}
+	return &istream;
+}
+
+void sch_zip_thread_cleanup(void)
+{
+	if (dready)
+		deflateEnd(&dstream);
+	if (iready)
+		inflateEnd(&istream);
+	dready = iready = 0;
+}
+
 int sch_zip_deflate(struct sch_buf *out, const void *data, size_t len,
 		    int level)
 {
-	uLongf bound = compressBound((uLong)len);
+	uLong bound = compressBound((uLong)len);
+	z_stream *zs = get_deflate(level);
 	int rc;
 
+	if (!zs)
+		return sch_error_set(SCH_EIO, "zlib: cannot initialise");
 	sch_buf_grow(out, bound);
-	rc = compress2((Bytef *)out->ptr + out->len, &bound, data, (uLong)len,
-		       level);
-	if (rc != Z_OK)
+	zs->next_in = (Bytef *)data;
+	zs->avail_in = (uInt)len;
+	zs->next_out = (Bytef *)out->ptr + out->len;
+	zs->avail_out = (uInt)bound;
+	rc = deflate(zs, Z_FINISH);
+	if (rc != Z_STREAM_END)
 		return sch_error_set(SCH_EIO, "zlib: compression failed (%d)",
 				     rc);
-	out->len += bound;
+	out->len += zs->total_out;
 	out->ptr[out->len] = '\0';
 	return 0;
 }
@@ -100,13 +166,13 @@ int sch_zip_inflate_object(struct sch_buf *out, const void *data, size_t len,
 {
 	unsigned char head[40];
 	size_t hlen, blen = 0, total;
-	z_stream zs;
+	z_stream *zp = get_inflate();
 	int rc, ret = 0;
 
 	sch_buf_reset(out);
-	memset(&zs, 0, sizeof(zs));
-	if (inflateInit(&zs) != Z_OK)
+	if (!zp)
 		return sch_error_set(SCH_EIO, "zlib: cannot initialise");
+#define zs (*zp)
 	zs.next_in = (Bytef *)data;
 	zs.avail_in = (uInt)len;
 	zs.next_out = head;
@@ -150,6 +216,6 @@ int sch_zip_inflate_object(struct sch_buf *out, const void *data, size_t len,
 	out->len = total;
 	out->ptr[total] = '\0';
 out:
-	inflateEnd(&zs);
+#undef zs
 	return ret;
 }

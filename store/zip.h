@@ -20,6 +20,10 @@ int sch_zip_inflate(struct sch_buf *out, const void *data, size_t len,
 int sch_zip_inflate_prefix(void *out, size_t want, size_t *got,
 			   const void *data, size_t len);
 
+/* Frees this thread's cached zlib streams (worker threads call it before
+ * they end; the main thread's are freed at exit). */
+void sch_zip_thread_cleanup(void);
+
 #endif
 
 /*

@@ -38,7 +38,12 @@ void sch_graph_release(struct sch_graph *g);
  * Returns 0, SCH_ENOTFOUND (a missing revision, named), SCH_ECORRUPT.
  */
 int sch_graph_add(uint32_t *out, struct sch_graph *g, const struct sch_id *id);
-/* Loads every revision of the store. */
+/*
+ * Loads every revision of the store in one sequential pass over the
+ * objects database (much faster than following parents one lookup at a
+ * time when most of a long history is wanted). Each object is verified.
+ * Returns 0, SCH_ECORRUPT, SCH_ENOTFOUND (a parent missing).
+ */
 int sch_graph_add_all(struct sch_graph *g);
 /* Node index of id, or -1 when not loaded. */
 long sch_graph_find(const struct sch_graph *g, const struct sch_id *id);

@@ -18,6 +18,7 @@
 #define SCH_HEX_LEN 64
 #define SCH_SHORT_LEN 12
 #define SCH_OBJECT_MAX ((size_t)256 << 20) /* 256 MiB */
+#define SCH_OBJECT_RAW_BELOW 512 /* encoded objects shorter are stored raw */
 
 struct sch_id {
 	unsigned char b[SCH_ID_LEN];
@@ -52,7 +53,8 @@ void sch_object_hash(struct sch_id *out, enum sch_otype type,
 /*
  * Stores an object (nothing happens when it exists) and returns its id.
  * level: zlib level 1-9, -1 for the default (6), 0 to store raw. With a
- * level, the object is stored raw anyway when compression saves nothing.
+ * level, the object is stored raw anyway when it is shorter than
+ * SCH_OBJECT_RAW_BELOW encoded or when compression saves nothing.
  * Returns 0, SCH_ETOOBIG, SCH_EFULL, SCH_EIO.
  */
 int sch_object_put(struct sch_id *out, struct sch_txn *t, enum sch_otype type,
@@ -68,6 +70,19 @@ int sch_object_get(struct sch_buf *body, enum sch_otype *type,
 /* Like get, and fails with SCH_ECORRUPT if the type is not `want`. */
 int sch_object_get_typed(struct sch_buf *body, struct sch_txn *t,
 			 const struct sch_id *id, enum sch_otype want);
+/*
+ * Decodes and verifies a stored value (as found by a cursor over the
+ * objects database) for id. *body points into v for raw values and into
+ * scratch for compressed ones; valid while both are. Returns 0 or
+ * SCH_ECORRUPT.
+ */
+int sch_object_read_value(enum sch_otype *type, const void **body,
+			  size_t *len, struct sch_buf *scratch,
+			  const struct sch_id *id, const void *v, size_t vl);
+/* The type a stored value declares, read without verification
+ * (SCH_OBJ_NONE when unreadable). */
+enum sch_otype sch_object_peek_type(const void *v, size_t vl);
+
 /* 1 if stored, 0 if not (no verification). */
 int sch_object_exists(struct sch_txn *t, const struct sch_id *id);
 /* Stored size (method byte + payload) or 0 when absent. */

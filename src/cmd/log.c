@@ -316,6 +316,11 @@ SCH_CMD(log)
 		if (rc)
 			goto out;
 	}
+	/* One sequential pass reads a long history faster than following
+	 * parents one lookup at a time. */
+	rc = sch_graph_add_all(&g);
+	if (rc)
+		goto out;
 	idx = xmalloc((inc.n + exc.n + 1) * sizeof(uint32_t));
 	for (size_t i = 0; i < inc.n + exc.n; i++) {
 		rc = sch_graph_add(&idx[i], &g, i < inc.n ? &inc.v[i]
