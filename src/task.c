@@ -447,15 +447,15 @@ static size_t interval(const char **s)
 
 	if (!is_digit(*p))
 		return 0;
-	while (is_digit(*p))
-		n = n > 100000 ? n : n * 10 + (size_t)(*p++ - '0');
+	for (; is_digit(*p); p++)
+		n = n > 100000 ? n : n * 10 + (size_t)(*p - '0');
 	m = n;
 	if (*p == ',') {
 		p++;
 		m = n + 1; /* "{n,}": n copies and a star */
 		if (is_digit(*p))
-			for (m = 0; is_digit(*p);)
-				m = m > 100000 ? m : m * 10 + (size_t)(*p++ - '0');
+			for (m = 0; is_digit(*p); p++)
+				m = m > 100000 ? m : m * 10 + (size_t)(*p - '0');
 	}
 	if (*p != '}')
 		return 0;

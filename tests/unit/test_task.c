@@ -671,6 +671,8 @@ Test(task, pattern_is_an_unanchored_posix_ere)
 			      "too complex");
 	assert_schema_refused("{\"pattern\":\"((a{255}){255}){255}\"}",
 			      "too complex");
+	assert_schema_refused("{\"pattern\":\"a{1234567890123}\"}",
+			      "too complex");
 	assert_valid("{\"pattern\":\"^(ab|c){2,3}[0-9]{1,4}$\"}",
 		     "\"abc12\"");
 }
