@@ -367,6 +367,7 @@ static int task_show(int argc, char **argv, struct sch_ctx *ctx)
 
 		o = version_json(v);
 		json_object_set_new(o, "name", json_string(v->obj.name));
+		json_object_set_new(o, "schema_id", json_id(&v->obj.schema));
 		json_object_set(o, "schema", v->schema);
 		edges = json_object_get(o, "edges");
 		for (e = 0; e < v->obj.nedges; e++) {
