@@ -12,10 +12,15 @@ int sch_cmd_optfail(int c, char **argv, const char *verb)
 {
 	const char *arg = argv[optind - 1];
 
+	/* Inside a group of short options (-zq) argv[optind - 1] may still
+	 * be the previous argument: name the option by optopt then. */
+	if (c == ':' && optopt)
+		return sch_error_set(SCH_EUSAGE, "option '-%c' of '%s' needs a "
+				     "value", optopt, verb);
 	if (c == ':')
 		return sch_error_set(SCH_EUSAGE, "option '%s' of '%s' needs a "
 				     "value", arg, verb);
-	if (optopt && arg && !(arg[0] == '-' && arg[1] == '-'))
+	if (optopt)
 		return sch_error_set(SCH_EUSAGE, "unknown option '-%c' for '%s'",
 				     optopt, verb);
 	return sch_error_set(SCH_EUSAGE, "unknown option '%s' for '%s'",
@@ -83,4 +88,53 @@ void sch_cmd_decoration(struct sch_buf *out, struct sch_txn *t,
 			sch_buf_addf(out, "tag: %s", name + 5);
 		}
 	}
+}
+
+/* The worktree database read once a process into an id -> name table. */
+struct dirname {
+	struct sch_id id;
+	char *name;
+};
+static struct dirname *dirnames;
+static size_t ndirnames;
+static int dirnames_loaded;
+
+static int dirname_cmp(const void *a, const void *b)
+{
+	return sch_id_cmp(&((const struct dirname *)a)->id,
+			  &((const struct dirname *)b)->id);
+}
+
+char *sch_cmd_dir_name(struct sch_txn *t, const struct sch_id *id)
+{
+	struct dirname key, *hit;
+
+	if (!dirnames_loaded) {
+		struct sch_cursor *c = NULL;
+		const void *k, *v;
+		size_t kl, vl, cap = 0;
+		int rc;
+		dirnames_loaded = 1;
+		if (sch_cursor_open(&c, t, SCH_DB_WORKTREE) == 0) {
+			for (rc = sch_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl);
+			     rc == 1; rc = sch_cursor_next(c, &k, &kl, &v, &vl)) {
+				if (vl != SCH_ID_LEN)
+					continue;
+				if (ndirnames == cap) {
+					cap = cap ? cap * 2 : 64;
+					dirnames = xrealloc(dirnames,
+							    cap * sizeof(*dirnames));
+				}
+				memcpy(dirnames[ndirnames].id.b, v, SCH_ID_LEN);
+				dirnames[ndirnames++].name = xstrndup(k, kl);
+			}
+			sch_cursor_close(c);
+		}
+		if (ndirnames)
+			qsort(dirnames, ndirnames, sizeof(*dirnames), dirname_cmp);
+	}
+	key.id = *id;
+	hit = ndirnames ? bsearch(&key, dirnames, ndirnames, sizeof(*dirnames),
+				  dirname_cmp) : NULL;
+	return hit ? xstrdup(hit->name) : NULL;
 }

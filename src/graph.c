@@ -210,6 +210,77 @@ int sch_graph_add_all(struct sch_graph *g)
 	return 0;
 }
 
+int sch_graph_add_rev(uint32_t *out, struct sch_graph *g,
+		      const struct sch_id *id, const struct sch_rev *rev)
+{
+	struct sch_buf body = SCH_BUF_INIT;
+	long found = sch_graph_find(g, id);
+	uint32_t idx;
+
+	if (found >= 0) {
+		*out = (uint32_t)found;
+		return 0;
+	}
+	idx = new_node(g, id);
+	sch_rev_format(&body, rev);
+	sch_rev_parse(&g->nodes[idx].rev, body.ptr, body.len);
+	sch_buf_release(&body);
+	*out = idx;
+	return 0;
+}
+
+int sch_graph_relink(struct sch_graph *g)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		struct sch_gnode *nd = &g->nodes[i];
+		free(nd->parents);
+		free(nd->depends);
+		link_node(g, (uint32_t)i);
+		for (size_t k = 0; k < nd->rev.nparents + nd->rev.ndepends; k++) {
+			uint32_t p = k < nd->rev.nparents
+				? nd->parents[k] : nd->depends[k - nd->rev.nparents];
+			if (p == UINT32_MAX) {
+				char hex[SCH_HEX_LEN + 1];
+				sch_id_hex(hex, &nd->id);
+				return sch_error_set(SCH_ENOTFOUND,
+						     "a parent of revision %.12s "
+						     "is unknown", hex);
+			}
+		}
+	}
+	return 0;
+}
+
+void sch_graph_children(const struct sch_graph *g, uint32_t ***kidsp,
+			size_t **nkidsp)
+{
+	uint32_t **kids = xcalloc(g->n + 1, sizeof(*kids));
+	size_t *nkids = xcalloc(g->n + 1, sizeof(*nkids));
+
+	for (uint32_t i = 0; i < g->n; i++) {
+		const struct sch_gnode *nd = &g->nodes[i];
+		size_t np = nd->rev.nparents, nt = np + nd->rev.ndepends;
+		for (size_t k = 0; k < nt; k++) {
+			uint32_t p = k < np ? nd->parents[k] : nd->depends[k - np];
+			if (p == UINT32_MAX)
+				continue;
+			kids[p] = xrealloc(kids[p], (nkids[p] + 1) * sizeof(uint32_t));
+			kids[p][nkids[p]++] = i;
+		}
+	}
+	*kidsp = kids;
+	*nkidsp = nkids;
+}
+
+void sch_graph_free_children(const struct sch_graph *g, uint32_t **kids,
+			     size_t *nkids)
+{
+	for (size_t i = 0; i < g->n; i++)
+		free(kids[i]);
+	free(kids);
+	free(nkids);
+}
+
 uint8_t *sch_graph_ancestors(const struct sch_graph *g, const uint32_t *roots,
 			     size_t nroots, int with_depends)
 {

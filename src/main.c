@@ -26,8 +26,11 @@ struct cmd {
 
 /* Sorted by name. */
 static const struct cmd commands[] = {
+	{ "audit", cmd_audit, SCH_CMD_REPO, NULL },
 	{ "branch", cmd_branch, SCH_CMD_REPO | SCH_CMD_WRITES, NULL },
+	{ "checkout", cmd_checkout, SCH_CMD_REPO, NULL },
 	{ "commit", cmd_commit, SCH_CMD_REPO | SCH_CMD_WRITES, NULL },
+	{ "current", cmd_current, SCH_CMD_REPO, NULL },
 	{ "fsck", cmd_fsck, SCH_CMD_REPO, NULL },
 	{ "generate", cmd_new, SCH_CMD_REPO, "new" },
 	{ "heads", cmd_heads, SCH_CMD_REPO, NULL },
@@ -35,10 +38,15 @@ static const struct cmd commands[] = {
 	{ "init", cmd_init, 0, NULL },
 	{ "log", cmd_log, SCH_CMD_REPO, NULL },
 	{ "merge", cmd_merge, SCH_CMD_REPO | SCH_CMD_WRITES, NULL },
+	{ "migrate", cmd_migrate, SCH_CMD_REPO, NULL },
 	{ "new", cmd_new, SCH_CMD_REPO, NULL },
+	{ "rollback", cmd_rollback, SCH_CMD_REPO, NULL },
 	{ "show", cmd_show, SCH_CMD_REPO, NULL },
+	{ "stamp", cmd_stamp, SCH_CMD_REPO, NULL },
+	{ "status", cmd_status, SCH_CMD_REPO, NULL },
 	{ "switch", cmd_switch, SCH_CMD_REPO | SCH_CMD_WRITES, NULL },
 	{ "tag", cmd_tag, SCH_CMD_REPO | SCH_CMD_WRITES, NULL },
+	{ "validate", cmd_validate, SCH_CMD_REPO, NULL },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -55,7 +63,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: schema [--repo DIR] <command> [<args>]\n\n"
 		   "commands:");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "%s %s", i % 8 ? "" : "\n  ", commands[i].name);
+		fprintf(f, "%s%s", i % 8 ? " " : "\n  ", commands[i].name);
 	fprintf(f, "\n\n'schema <command> --help' describes a command.\n");
 }
 

@@ -33,6 +33,7 @@ struct sch_pg {
 	sch_pg_notice_fn *notice_fn;
 	void *notice_arg;
 	int in_copy_in;
+	int connected;		/* the connection was once established */
 	struct sch_pg_err err;
 	struct sch_buf message, detail, hint, context;
 };
@@ -132,6 +133,8 @@ static int err_raise(struct sch_pg *pg)
 	struct sch_buf m = SCH_BUF_INIT;
 
 	err_publish(pg);
+	if (pg->conn && pg->connected && PQstatus(pg->conn) == CONNECTION_BAD)
+		sch_buf_addstr(&m, "lost connection to the server: ");
 	sch_buf_addstr(&m, pg->message.len ? pg->message.ptr : "unknown error");
 	if (pg->err.sqlstate[0])
 		sch_buf_addf(&m, " (SQLSTATE %s)", pg->err.sqlstate);
@@ -154,8 +157,6 @@ static int fail_conn(struct sch_pg *pg, const char *what)
 			sch_buf_addstr(&pg->message, ": ");
 	}
 	add_oneline(&pg->message, &pg->hint, PQerrorMessage(pg->conn));
-	if (PQstatus(pg->conn) == CONNECTION_BAD && !pg->hint.len)
-		sch_buf_addstr(&pg->hint, "the connection to the server was lost");
 	return err_raise(pg);
 }
 
@@ -195,8 +196,6 @@ static int fail_result(struct sch_pg *pg, const PGresult *res, long index)
 	f = PQresultErrorField(res, PG_DIAG_CONTEXT);
 	if (f)
 		add_oneline(&pg->context, NULL, f);
-	if (PQstatus(pg->conn) == CONNECTION_BAD && !pg->hint.len)
-		sch_buf_addstr(&pg->hint, "the connection to the server was lost");
 	return err_raise(pg);
 }
 
@@ -205,10 +204,18 @@ const struct sch_pg_err *sch_pg_last_error(const struct sch_pg *pg)
 	return &pg->err;
 }
 
+/* Reads and drops the results still pending. */
+static void drain_results(struct sch_pg *pg)
+{
+	PGresult *res;
+
+	while ((res = PQgetResult(pg->conn)))
+		PQclear(res);
+}
+
 /* Reads and drops the rest of an unwanted COPY so the connection is usable. */
 static void drain_copy(struct sch_pg *pg, ExecStatusType st)
 {
-	PGresult *res;
 	char *data;
 
 	if (st == PGRES_COPY_IN) {
@@ -217,8 +224,7 @@ static void drain_copy(struct sch_pg *pg, ExecStatusType st)
 		while (PQgetCopyData(pg->conn, &data, 0) > 0)
 			PQfreemem(data);
 	}
-	while ((res = PQgetResult(pg->conn)))
-		PQclear(res);
+	drain_results(pg);
 }
 
 /* Checks res against what the caller expects; res stays owned by caller. */
@@ -920,6 +926,7 @@ int sch_pg_open(struct sch_pg **out, const char *conninfo)
 				       "~/.pgpass or the connection string");
 		goto out;
 	}
+	pg->connected = 1;
 	*out = pg;
 	pg = NULL;
 out:
@@ -1149,15 +1156,56 @@ int sch_pg_rollback(struct sch_pg *pg)
 
 /* ---- pipelined batches ---- */
 
+/*
+ * Reads a synced pipeline's results up to its sync: for each statement
+ * sent, its result and then NULL; errors of the implicit commit arrive
+ * after the last statement, before the sync. Keeps the first failure
+ * (rc non-zero on entry keeps that one). Returns 0 or SCH_EDB.
+ */
+static int read_batch(struct sch_pg *pg, const struct sch_pg_stmt *stmts,
+		      size_t sent, int rc)
+{
+	PGresult *res;
+	size_t i = 0;
+
+	for (;;) {
+		ExecStatusType st;
+
+		res = PQgetResult(pg->conn);
+		if (!res) {
+			/* the end of one statement's results */
+			if (PQstatus(pg->conn) == CONNECTION_BAD || i > sent) {
+				if (!rc) {
+					rc = fail_conn(pg, "batch interrupted");
+					pg->err.index = (long)i;
+				}
+				break;
+			}
+			i++;
+			continue;
+		}
+		st = PQresultStatus(res);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			break;
+		}
+		if (st != PGRES_PIPELINE_ABORTED && !rc)
+			rc = check_result(pg, res, i < sent ? stmts[i].expect
+							     : SCH_PG_COMMAND,
+					  (long)i);
+		PQclear(res);
+	}
+	return rc;
+}
+
 int sch_pg_batch(struct sch_pg *pg, const struct sch_pg_stmt *stmts,
 		 size_t n)
 {
-	PGresult *res = NULL;
 	size_t i, sent = 0;
-	int rc = 0, synced = 0;
+	int rc = 0;
 
 	if (n == 0 || n > INT_MAX)
-		return sch_error_set(SCH_EINVAL, "empty batch");
+		return sch_error_set(SCH_EINVAL, "empty or oversized batch");
 	if (PQenterPipelineMode(pg->conn) != 1)
 		return fail_conn(pg, "cannot enter pipeline mode");
 	for (i = 0; i < n; i++) {
@@ -1169,60 +1217,15 @@ int sch_pg_batch(struct sch_pg *pg, const struct sch_pg_stmt *stmts,
 		}
 		sent++;
 	}
-	if (PQpipelineSync(pg->conn) == 1)
-		synced = 1;
-	else if (!rc)
-		rc = fail_conn(pg, "cannot send the batch");
-
-	/* One result and then NULL per statement sent, then the sync. */
-	for (i = 0; i < sent; i++) {
-		res = PQgetResult(pg->conn);
-		if (!res) {
-			if (!rc) {
-				rc = fail_conn(pg, NULL);
-				pg->err.index = (long)i;
-			}
-			if (PQstatus(pg->conn) == CONNECTION_BAD)
-				goto out;
-			continue;
-		}
-		if (PQresultStatus(res) != PGRES_PIPELINE_ABORTED && !rc)
-			rc = check_result(pg, res, stmts[i].expect, (long)i);
-		PQclear(res);
-		while ((res = PQgetResult(pg->conn))) {
-			if (PQresultStatus(res) == PGRES_PIPELINE_SYNC)
-				break;	/* a statement's results were cut */
-			PQclear(res);
-		}
-		if (res)
-			goto sync_seen;
-	}
-	if (!synced)
+	if (PQpipelineSync(pg->conn) != 1) {
+		if (!rc)
+			rc = fail_conn(pg, "cannot send the batch");
 		goto out;
-	/* Errors raised by the implicit commit arrive before the sync. */
-	while ((res = PQgetResult(pg->conn))) {
-		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC)
-			goto sync_seen;
-		if (!rc && PQresultStatus(res) == PGRES_FATAL_ERROR)
-			rc = fail_result(pg, res, (long)n);
-		PQclear(res);
 	}
-	if (!rc)
-		rc = fail_conn(pg, "batch ended without its sync");
-	goto out;
-sync_seen:
-	PQclear(res);
-	res = NULL;
+	rc = read_batch(pg, stmts, sent, rc);
+out:
 	if (PQexitPipelineMode(pg->conn) != 1 && !rc)
 		rc = fail_conn(pg, "cannot leave pipeline mode");
-out:
-	PQclear(res);
-	if (PQpipelineStatus(pg->conn) != PQ_PIPELINE_OFF &&
-	    PQstatus(pg->conn) == CONNECTION_OK) {
-		while ((res = PQgetResult(pg->conn)))
-			PQclear(res);
-		PQexitPipelineMode(pg->conn);
-	}
 	return rc;
 }
 
@@ -1242,6 +1245,18 @@ static int copy_finish(struct sch_pg *pg)
 	return rc;
 }
 
+/* Asks the server to stop the running statement; best effort. */
+static void cancel(struct sch_pg *pg)
+{
+	char eb[256];
+	PGcancel *c = PQgetCancel(pg->conn);
+
+	if (c) {
+		PQcancel(c, eb, sizeof(eb));
+		PQfreeCancel(c);
+	}
+}
+
 int sch_pg_copy_out(struct sch_pg *pg, const char *sql, sch_pg_copy_fn *fn,
 		    void *arg)
 {
@@ -1255,40 +1270,29 @@ int sch_pg_copy_out(struct sch_pg *pg, const char *sql, sch_pg_copy_fn *fn,
 		if (!rc)
 			rc = fail_msg(pg, "statement did not start a COPY TO "
 					  "STDOUT");
-		PQclear(res);
-		return rc;
+		goto out;
 	}
-	PQclear(res);
 	while ((n = PQgetCopyData(pg->conn, &data, 0)) > 0) {
 		if (!stop) {
 			stop = fn(arg, data, (size_t)n);
-			if (stop) {
-				/* Ask the server to stop; drain what it sent. */
-				char eb[256];
-				PGcancel *c = PQgetCancel(pg->conn);
-
-				if (c) {
-					PQcancel(c, eb, sizeof(eb));
-					PQfreeCancel(c);
-				}
-			}
+			if (stop)
+				cancel(pg);	/* and drain what was sent */
 		}
 		PQfreemem(data);
 		data = NULL;
 	}
-	if (n == -2 && !stop)
-		rc = fail_conn(pg, "COPY failed");
 	if (stop) {
-		/* The cancel's error is expected; keep the caller's reason. */
-		while ((res = PQgetResult(pg->conn)))
-			PQclear(res);
-		return stop;
-	}
-	if (!rc)
+		/* the cancel's error is expected; keep the caller's reason */
+		rc = stop;
+		drain_results(pg);
+	} else if (n == -2) {
+		rc = fail_conn(pg, "COPY failed");
+		drain_results(pg);
+	} else {
 		rc = copy_finish(pg);
-	else
-		while ((res = PQgetResult(pg->conn)))
-			PQclear(res);
+	}
+out:
+	PQclear(res);
 	return rc;
 }
 
@@ -1334,11 +1338,8 @@ int sch_pg_copy_in_end(struct sch_pg *pg, const char *abort_msg)
 		return fail_msg(pg, "no COPY FROM STDIN in progress");
 	pg->in_copy_in = 0;
 	if (PQputCopyEnd(pg->conn, abort_msg) != 1) {
-		PGresult *res;
-
 		rc = fail_conn(pg, "cannot end COPY");
-		while ((res = PQgetResult(pg->conn)))
-			PQclear(res);
+		drain_results(pg);
 		return rc;
 	}
 	return copy_finish(pg);

@@ -71,7 +71,8 @@ static size_t skip_blank(const char *s, size_t i, size_t end)
 		while (i < end && is_space(s[i]))
 			i++;
 		if (i + 1 < end && s[i] == '-' && s[i + 1] == '-') {
-			while (i < end && s[i] != '\n')
+			/* as in the server's scanner, \r also ends it */
+			while (i < end && s[i] != '\n' && s[i] != '\r')
 				i++;
 		} else if (i + 1 < end && s[i] == '/' && s[i + 1] == '*') {
 			int depth = 1;
@@ -96,20 +97,67 @@ static size_t skip_blank(const char *s, size_t i, size_t end)
 }
 
 /*
+ * Length of the well-formed UTF-8 sequence at s[0..n) (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), or 0.
+ */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned lo = 0x80, hi = 0xBF;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		len = 2;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		len = 3;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		len = 4;
+	else
+		return 0;
+	if (s[0] == 0xE0)
+		lo = 0xA0;
+	else if (s[0] == 0xED)
+		hi = 0x9F;
+	else if (s[0] == 0xF0)
+		lo = 0x90;
+	else if (s[0] == 0xF4)
+		hi = 0x8F;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	return len;
+}
+
+/*
  * Copies the script into a NUL-terminated buffer for libpg_query.
- * Returns 0 or SCH_EPARSE for an embedded NUL.
+ * Returns 0, or SCH_EPARSE for an embedded NUL or bytes that are not
+ * UTF-8 (the server would refuse them, and libpg_query's JSON cannot carry
+ * them).
  */
 static int to_cstring(char **out, const char *file, const void *sql,
 		      size_t len)
 {
-	const char *nul = memchr(sql, '\0', len);
+	const unsigned char *s = sql;
+	size_t i = 0, n;
 
 	*out = NULL;
-	if (nul)
-		return sch_error_set(SCH_EPARSE, "%s:%d: NUL byte in script",
-				     name_of(file),
-				     sch_sql_line_at(sql, len,
-						     (size_t)(nul - (const char *)sql)));
+	while (i < len) {
+		if (s[i] == 0)
+			return sch_error_set(SCH_EPARSE,
+					     "%s:%d: NUL byte in script",
+					     name_of(file),
+					     sch_sql_line_at(sql, len, i));
+		n = utf8_seq(s + i, len - i);
+		if (!n)
+			return sch_error_set(SCH_EPARSE,
+					     "%s:%d: invalid UTF-8 in script",
+					     name_of(file),
+					     sch_sql_line_at(sql, len, i));
+		i += n;
+	}
 	*out = xstrndup(sql, len);
 	return 0;
 }

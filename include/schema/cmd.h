@@ -79,3 +79,28 @@ void sch_cmd_decoration(struct sch_buf *out, struct sch_txn *t,
  * Returns 0, SCH_EREFUSED (an edited directory), or a load/store error.
  */
 int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet);
+
+SCH_CMD(checkout);
+SCH_CMD(migrate);
+SCH_CMD(rollback);
+SCH_CMD(status);
+SCH_CMD(current);
+SCH_CMD(stamp);
+SCH_CMD(audit);
+SCH_CMD(validate);
+
+/* What checkout, migrate and rollback share. */
+struct sch_run_opts {
+	int mode;		/* enum sch_plan_mode */
+	const char *url, *env;
+	int dry_run, json, sql, yes, quiet;
+	long lock_timeout_ms;
+	const char *from;	/* --sql: what the database has (spec) */
+	char **specs;
+	int nspecs;
+	long last_n;		/* rollback -N: revert the last N applied */
+};
+int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o);
+
+/* The directory name a revision was committed from, or NULL (malloc'd). */
+char *sch_cmd_dir_name(struct sch_txn *t, const struct sch_id *id);

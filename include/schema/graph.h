@@ -45,6 +45,24 @@ int sch_graph_add(uint32_t *out, struct sch_graph *g, const struct sch_id *id);
  * Returns 0, SCH_ECORRUPT, SCH_ENOTFOUND (a parent missing).
  */
 int sch_graph_add_all(struct sch_graph *g);
+/*
+ * Adds a revision known from elsewhere (the registry of a database)
+ * without loading anything: rev is copied. Call sch_graph_relink() once
+ * all such revisions are in. Returns 0.
+ */
+int sch_graph_add_rev(uint32_t *out, struct sch_graph *g,
+		      const struct sch_id *id, const struct sch_rev *rev);
+/* Recomputes every node's parent indices; SCH_ENOTFOUND names a revision
+ * whose parent or depends is in neither the store nor the graph. */
+int sch_graph_relink(struct sch_graph *g);
+/* Children (through parents and depends) of each node: kids[i] lists
+ * nkids[i] nodes. Both arrays and each list malloc'd; free with
+ * sch_graph_free_children(). */
+void sch_graph_children(const struct sch_graph *g, uint32_t ***kids,
+			size_t **nkids);
+void sch_graph_free_children(const struct sch_graph *g, uint32_t **kids,
+			     size_t *nkids);
+
 /* Node index of id, or -1 when not loaded. */
 long sch_graph_find(const struct sch_graph *g, const struct sch_id *id);
 

@@ -34,29 +34,6 @@ static char *recorded_name(struct sch_txn *t, const struct sch_id *id)
 	return name;
 }
 
-/* 1 when the directory's own files differ from the stored revision. */
-static int own_content_changed(struct sch_txn *t, const struct sch_wt_entry *e,
-			       const struct sch_id *old)
-{
-	struct sch_rev r;
-	struct sch_buf a = SCH_BUF_INIT, b = SCH_BUF_INIT;
-	int changed = 1;
-
-	if (sch_rev_load(&r, t, old))
-		return 1;
-	/* Compare with parents blanked: only the directory's own text. */
-	if (!sch_id_cmp(&r.up, &e->rev.up) && !sch_id_cmp(&r.down, &e->rev.down) &&
-	    r.has_verify == e->rev.has_verify &&
-	    (!r.has_verify || !sch_id_cmp(&r.verify, &e->rev.verify)) &&
-	    !strcmp(r.message, e->rev.message) &&
-	    r.nparents == e->rev.nparents && r.ndepends == e->rev.ndepends)
-		changed = 0;
-	sch_rev_release(&r);
-	sch_buf_release(&a);
-	sch_buf_release(&b);
-	return changed;
-}
-
 /* Entries in an order where parents (within the worktree) come first. */
 static size_t wt_order(const struct sch_wt *wt, size_t **out)
 {
@@ -161,19 +138,13 @@ int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet)
 		size_t nedit = 0;
 		for (size_t i = 0; i < wt.n; i++) {
 			struct sch_wt_entry *e = &wt.e[i];
-			const void *v;
-			size_t vl;
-			struct sch_id old;
-			if (sch_kv_get(t, SCH_DB_WORKTREE, e->name,
-				       strlen(e->name), &v, &vl) || vl != SCH_ID_LEN)
-				continue;
-			memcpy(old.b, v, SCH_ID_LEN);
-			if (!sch_id_cmp(&old, &e->id))
+			int own;
+			if (!sch_wt_edited(t, e, &own))
 				continue;
 			nedit++;
 			if (!first)
 				first = e;
-			if (!direct && own_content_changed(t, e, &old))
+			if (!direct && own)
 				direct = e;
 		}
 		if (nedit && !new_revision) {
@@ -218,6 +189,8 @@ int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet)
 		}
 		rc = sch_kv_put(t, SCH_DB_WORKTREE, e->name, strlen(e->name),
 				e->id.b, SCH_ID_LEN);
+		if (!rc)
+			rc = sch_wt_record_stat(t, ctx->migrations, e->name);
 		if (rc)
 			goto out;
 	}
@@ -268,6 +241,9 @@ int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet)
 	}
 	if (!nstored && ncand == 0 && !quiet)
 		printf("nothing to commit\n");
+	else if (nstored && ncand == 0 && !quiet)
+		printf("(no branch moved: nothing new builds on %s)\n",
+		       branch.ptr);
 out:
 	free(order);
 	free(is_parent);

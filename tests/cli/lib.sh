@@ -117,3 +117,49 @@ make_history() {
 	"$S" switch main >/dev/null || return 1
 	"$S" merge main feat -m "merge feat" >/dev/null || return 1
 }
+
+# A PostgreSQL for the test: the run's cluster (SCHEMA_TEST_PG_URL) or a
+# private one started here and stopped on exit.
+pg_setup() {
+	if [ -z "${SCHEMA_TEST_PG_URL:-}" ]; then
+		SCHEMA_TEST_PG_URL=$(sh "$PG_CLUSTER" start "$T/pg") || {
+			echo "not ok cannot start a cluster"; exit 1; }
+		cleanup_hooks+=("sh '$PG_CLUSTER' stop '$T/pg' >/dev/null 2>&1")
+	fi
+	unset PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD
+	export PGOPTIONS='-c client_min_messages=warning'
+	ADMIN_URL=$SCHEMA_TEST_PG_URL
+}
+
+# newdb NAME: a fresh database; sets DB_URL (and exports DATABASE_URL).
+newdb() {
+	local name="t$$_$1"
+	psql -X -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name" >/dev/null || return 1
+	DB_URL=$(printf '%s' "$ADMIN_URL" | sed "s|/postgres?|/$name?|")
+	export DATABASE_URL="$DB_URL"
+	cleanup_hooks+=("psql -X -q '$ADMIN_URL' -c 'DROP DATABASE IF EXISTS $name WITH (FORCE)' >/dev/null 2>&1")
+}
+
+# sql QUERY: runs a query on the current database, prints unaligned rows.
+sql() {
+	psql -X -q -At "$DB_URL" -c "$1"
+}
+
+# A repository holding the example history of migrations/.
+make_example() {
+	local dir=$1 src
+	src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/migrations
+	mkdir -p "$dir" && cd "$dir" || return 1
+	cp -r "$src" migrations
+	rm -rf migrations/tasks
+	"$S" init -q && "$S" commit -q
+}
+
+# add_migration NAME PARENT UP DOWN: a new directory, committed.
+add_migration() {
+	mkdir -p "migrations/$1"
+	printf '%s\n' "$3" >"migrations/$1/up.sql"
+	printf '%s\n' "$4" >"migrations/$1/down.sql"
+	printf 'parent %s\n\n%s\n' "$2" "$1" >"migrations/$1/meta"
+	"$S" commit -q
+}

@@ -4,8 +4,9 @@
  *
  * Before any test runs, the runner process takes the server from
  * SCHEMA_TEST_PG_URL (tests/run.sh starts one cluster per run and exports
- * it) or, when unset, starts a private one with tests/pg-cluster.sh and
- * exports its URL for the test processes; it stops that one at the end.
+ * it) or, when unset, starts a private one with tests/pg-cluster.sh
+ * ($PG_CLUSTER) and exports its URL for the test processes; it stops that
+ * one at the end.
  *
  * A test that needs a database names pgtest_setup/pgtest_teardown as its
  * .init/.fini: each test then gets its own fresh database, whose connection
@@ -68,6 +69,15 @@ static inline int pgtest_run(struct sch_buf *out, char *const argv[])
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* The cluster script: $PG_CLUSTER (tests/run.sh sets it) or the one
+ * under the working directory. */
+static inline char *pgtest_script(void)
+{
+	char *s = getenv("PG_CLUSTER");
+
+	return s && *s ? s : "tests/pg-cluster.sh";
+}
+
 /* The admin URL of the cluster (the runner exported it). */
 static inline const char *pgtest_url(void)
 {
@@ -79,8 +89,8 @@ static inline const char *pgtest_url(void)
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
 	struct sch_buf url = SCH_BUF_INIT;
-	char *argv[] = { "sh", "tests/pg-cluster.sh", "start",
-			 pgtest_cluster_dir, NULL };
+	char *argv[] = { "sh", pgtest_script(), "start", pgtest_cluster_dir,
+			 NULL };
 	const char *tmp = getenv("TMPDIR");
 
 	(void)set;
@@ -93,8 +103,8 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
 		exit(1);
 	}
 	if (pgtest_run(&url, argv) != 0 || !url.len) {
-		fprintf(stderr, "pgtest: tests/pg-cluster.sh start %s failed "
-			"(run from the repository root or set %s)\n",
+		fprintf(stderr, "pgtest: %s start %s failed (run from the "
+			"repository root or set %s)\n", pgtest_script(),
 			pgtest_cluster_dir, PGTEST_ENV);
 		rmdir(pgtest_cluster_dir);
 		exit(1);
@@ -110,8 +120,8 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
 
 ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 {
-	char *argv[] = { "sh", "tests/pg-cluster.sh", "stop",
-			 pgtest_cluster_dir, NULL };
+	char *argv[] = { "sh", pgtest_script(), "stop", pgtest_cluster_dir,
+			 NULL };
 
 	(void)stats;
 	if (!pgtest_cluster_dir[0])

@@ -331,8 +331,14 @@ Test(pg, lost_connection_is_a_database_error, DB)
 				 params), 0);
 	rc = sch_pg_exec(pg, NULL, SCH_PG_TUPLES, "select 1", 0, NULL);
 	cr_assert_eq(rc, SCH_EDB);
+	cr_assert(strncmp(sch_error_msg(), "lost connection to the server: ",
+			  31) == 0, "%s", sch_error_msg());
 	cr_assert_eq(sch_pg_tx_status(pg), SCH_PG_TX_UNKNOWN);
-	cr_assert_neq(sch_pg_rollback(pg), 1);
+	cr_assert_eq(sch_pg_rollback(pg), 0);	/* nothing to roll back */
+	cr_assert_eq(sch_pg_exec(pg, NULL, SCH_PG_TUPLES, "select 1", 0, NULL),
+		     SCH_EDB);
+	cr_assert_eq(sch_pg_batch(pg, &(struct sch_pg_stmt){ "select 1", 0,
+				  NULL, SCH_PG_TUPLES }, 1), SCH_EDB);
 	sch_pg_close(pg);
 	sch_pg_close(other);
 }

@@ -124,6 +124,18 @@ Test(sqlparse, comments_and_empty_statements_are_not_statements)
 	sch_sql_script_release(&s);
 }
 
+Test(sqlparse, a_carriage_return_ends_a_line_comment)
+{
+	const char *sql = "-- old mac line\rselect 1;\r\n-- x\r\nselect 2";
+	struct sch_sql_script s = split_ok(sql);
+
+	cr_assert_eq(s.n, 2);
+	stmt_is(&s, sql, 0, "select 1", 1);
+	stmt_is(&s, sql, 1, "select 2", 3);
+	cr_assert_eq(sch_sql_classify(&s, "t.sql", sql, strlen(sql), 15), 0);
+	sch_sql_script_release(&s);
+}
+
 Test(sqlparse, statement_may_keep_a_trailing_comment)
 {
 	const char *sql = "select 1 -- one\n;\nselect 2 /* two */;";
@@ -207,6 +219,27 @@ Test(sqlparse, nul_byte_is_refused_with_its_line)
 
 	cr_assert_eq(sch_sql_check("n.sql", sql, sizeof(sql) - 1), SCH_EPARSE);
 	cr_assert_str_eq(sch_error_msg(), "n.sql:2: NUL byte in script");
+}
+
+Test(sqlparse, invalid_utf8_is_refused_with_its_line)
+{
+	const char *bad[] = {
+		"select 1;\nselect 'a\xa0';",		/* lone continuation */
+		"select 1;\nselect 'a\xc3';",		/* truncated */
+		"select 1;\nselect '\xc0\xaf';",	/* overlong */
+		"select 1;\nselect '\xed\xa0\x80';",	/* surrogate */
+		"select 1;\nselect '\xf4\x90\x80\x80';",	/* > U+10FFFF */
+	};
+	const char *good = "select '\xf0\x9f\x90\x98 \xe2\x82\xac'";
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(sch_sql_check("u.sql", bad[i], strlen(bad[i])),
+			     SCH_EPARSE, "%zu", i);
+		cr_assert_str_eq(sch_error_msg(),
+				 "u.sql:2: invalid UTF-8 in script");
+	}
+	cr_assert_eq(sch_sql_check("u.sql", good, strlen(good)), 0);
 }
 
 /* ---- classification ---- */

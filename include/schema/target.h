@@ -1,0 +1,49 @@
+/*
+ * target.h - which database a command works on, and the policy of its
+ * environment (`[env "NAME"]` in .schema/config):
+ *
+ *   url = ...              connection (else DATABASE_URL, SCHEMA_DB_*, libpq)
+ *   confirm = true|false   ask on a terminal before changing it
+ *                          (default true for production)
+ *   backup = always|downgrade|never   (default: production always,
+ *                          staging downgrade, others never)
+ *   statement-timeout = 60s, lock-timeout = 5s   set for the session
+ *   require-signed = false
+ */
+#ifndef SCH_TARGET_H
+#define SCH_TARGET_H
+
+#include "schema/buf.h"
+#include "schema/config.h"
+#include "schema/pg.h"
+
+struct sch_envpol {
+	char *name;	/* NULL when no environment was named */
+	int confirm;
+	char *backup;	/* "always", "downgrade", "never" */
+	char *statement_timeout, *lock_timeout; /* NULL: server default */
+	int require_signed;
+	char *conninfo;	/* resolved; may hold a password: never print */
+	char *shown;	/* redacted, for messages */
+	const char *from; /* which source gave the connection */
+};
+
+/* Fills pol from the config for env (NULL: none) and the --url value.
+ * Returns 0 or SCH_EPARSE (a bad boolean), SCH_EUSAGE. */
+int sch_target_policy(struct sch_envpol *pol, const struct sch_config *cfg,
+		      const char *env, const char *url);
+void sch_target_release(struct sch_envpol *pol);
+
+/* Connects to pol's database and applies its session settings. Returns
+ * 0 or SCH_EDB (the message names the redacted target). */
+int sch_target_connect(struct sch_pg **out, const struct sch_envpol *pol);
+
+/*
+ * Asks for confirmation when the policy wants it: yes given -> 0; a
+ * terminal -> asks; no terminal -> SCH_EUSAGE ("... pass --yes").
+ * SCH_EREFUSED when the user says no.
+ */
+int sch_target_confirm(const struct sch_envpol *pol, int yes,
+		       const char *what);
+
+#endif

@@ -1,0 +1,3 @@
+ALTER TABLE tasks DROP COLUMN proxy_pool_id;
+DROP TABLE proxies;
+DROP TABLE proxy_pools;

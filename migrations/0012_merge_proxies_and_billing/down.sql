@@ -1,0 +1,1 @@
+-- Merge of the proxies and billing branches: nothing to undo.

@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY results_url_idx;

@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY results_url_idx ON results (url);

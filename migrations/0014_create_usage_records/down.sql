@@ -1,0 +1,2 @@
+DROP VIEW monthly_usage;
+DROP TABLE usage_records;

@@ -1,0 +1,66 @@
+#!/bin/sh
+# make demo: the example history of migrations/ through the whole tool,
+# against a private PostgreSQL cluster that is started here and stopped at
+# the end. Nothing outside a temporary directory is touched.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+S="$top/schema"
+work=$(mktemp -d /tmp/schema-demo.XXXXXX)
+chmod 755 "$work"
+pg="$work/pg"
+cleanup() {
+	sh "$top/tests/pg-cluster.sh" stop "$pg" >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+export SCHEMA_AUTHOR_NAME="Demo" SCHEMA_AUTHOR_EMAIL="demo@selextract.example"
+unset PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD SCHEMA_DIR
+
+say() { printf '\n\033[1m$ %s\033[0m\n' "$*" | sed "s|$S|schema|"; }
+run() { say "$*"; "$@"; }
+m="$top/migrations"
+
+mkdir "$work/app" && cd "$work/app"
+run "$S" init
+mkdir -p migrations
+cp -r "$m"/000[1-8]_* migrations/
+run "$S" commit
+run "$S" branch billing
+run "$S" switch billing
+cp -r "$m"/0009_* "$m"/0010_* migrations/
+run "$S" commit
+run "$S" switch main
+cp -r "$m"/0011_* migrations/
+run "$S" commit
+run "$S" merge main billing -m "Merge the proxies and billing branches"
+merge=$(ls migrations | grep '^0012_')
+for d in "$m"/0013_* "$m"/0014_* "$m"/0015_*; do
+	cp -r "$d" migrations/
+	sed -i "s/^parent 0012_merge_proxies_and_billing$/parent $merge/" \
+		"migrations/$(basename "$d")/meta"
+done
+run "$S" commit
+run "$S" tag v1.0
+run "$S" log --graph --oneline
+run "$S" heads
+run "$S" show --no-scripts 0011_add_proxy_pools
+run "$S" fsck
+
+say "tests/pg-cluster.sh start $pg"
+DATABASE_URL=$(sh "$top/tests/pg-cluster.sh" start "$pg")
+export DATABASE_URL
+echo "$DATABASE_URL"
+run "$S" status
+run "$S" checkout --dry-run head
+run "$S" checkout head
+run "$S" status
+run "$S" checkout --dry-run 0010_add_invoices
+run "$S" checkout 0010_add_invoices
+run "$S" current
+run "$S" checkout head
+run "$S" rollback development -1
+run "$S" status
+run "$S" migrate development
+run "$S" audit
+run "$S" validate
+printf '\ndemo finished: the cluster is stopped and %s removed\n' "$work"

@@ -1,0 +1,508 @@
+/* checkout.c - make a database exactly a set of revisions; the runner
+ * that migrate and rollback share. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "schema/apply.h"
+#include "schema/cmd.h"
+#include "schema/error.h"
+#include "schema/graph.h"
+#include "schema/hooks.h"
+#include "schema/plan.h"
+#include "schema/refs.h"
+#include "schema/registry.h"
+#include "schema/revspec.h"
+#include "schema/target.h"
+#include "schema/ui.h"
+
+struct rel_ctx {
+	struct sch_txn *txn;
+	const struct sch_applied_set *applied;
+};
+
+/* -N: what is applied minus the last N; +N: plus the next N pending
+ * revisions toward the current branch head. */
+static int relative(struct sch_idlist *out, const char *spec, void *arg)
+{
+	struct rel_ctx *rc_ = arg;
+	long n = strtol(spec + 1, NULL, 10);
+	struct sch_graph g;
+	struct sch_idlist tg = { 0 };
+	uint8_t *set = NULL;
+	int rc;
+
+	sch_graph_init(&g, rc_->txn);
+	if (spec[0] == '+') {
+		struct sch_id head;
+		rc = sch_ref_read(&head, rc_->txn, "HEAD");
+		if (rc)
+			goto out;
+		sch_idlist_push(&tg, &head);
+	}
+	rc = sch_plan_graph(&g, rc_->txn, rc_->applied, &tg);
+	if (rc)
+		goto out;
+	set = xcalloc(g.n + 1, 1);
+	for (size_t i = 0; i < rc_->applied->n; i++) {
+		long k = sch_graph_find(&g, &rc_->applied->v[i].id);
+		if (k >= 0)
+			set[k] = 1;
+	}
+	if (spec[0] == '-') {
+		struct sch_plan p;
+		if ((size_t)n > rc_->applied->n) {
+			rc = sch_error_set(SCH_EINVAL, "'%s': only %zu revisions "
+					   "are applied", spec, rc_->applied->n);
+			goto out;
+		}
+		sch_plan_last(&p, &g, rc_->applied, (size_t)n);
+		for (size_t i = 0; i < p.ndown; i++)
+			set[p.down[i]] = 0;
+		sch_plan_release(&p);
+	} else {
+		struct sch_plan p;
+		rc = sch_plan_make(&p, &g, rc_->applied, &tg, SCH_PLAN_MIGRATE);
+		if (rc)
+			goto out;
+		if ((size_t)n > p.nup) {
+			size_t pending = p.nup;
+			sch_plan_release(&p);
+			rc = sch_error_set(SCH_EINVAL, "'%s': only %zu revisions "
+					   "are pending", spec, pending);
+			goto out;
+		}
+		for (size_t i = 0; i < (size_t)n; i++)
+			set[p.up[i]] = 1;
+		sch_plan_release(&p);
+	}
+	sch_plan_set_heads(out, &g, set);
+out:
+	free(set);
+	sch_idlist_release(&tg);
+	sch_graph_release(&g);
+	return rc;
+}
+
+static json_t *plan_json(const struct sch_graph *g, const struct sch_plan *p)
+{
+	json_t *o = json_object(), *down = json_array(), *up = json_array();
+	char hex[SCH_HEX_LEN + 1];
+
+	for (size_t i = 0; i < p->ndown; i++) {
+		sch_id_hex(hex, &g->nodes[p->down[i]].id);
+		json_array_append_new(down, json_string(hex));
+	}
+	for (size_t i = 0; i < p->nup; i++) {
+		sch_id_hex(hex, &g->nodes[p->up[i]].id);
+		json_array_append_new(up, json_string(hex));
+	}
+	json_object_set_new(o, "down", down);
+	json_object_set_new(o, "up", up);
+	return o;
+}
+
+static void print_step(FILE *f, struct sch_txn *t, const struct sch_gnode *nd,
+		       const char *dir, const char *suffix)
+{
+	char sh[SCH_SHORT_LEN + 1];
+	char *name = sch_cmd_dir_name(t, &nd->id);
+	struct sch_buf subj = SCH_BUF_INIT;
+
+	sch_id_short(sh, &nd->id);
+	sch_rev_subject(&subj, &nd->rev);
+	fprintf(f, "  %-4s %s %s  %s%s\n", dir, sh, name ? name : "-", subj.ptr,
+		suffix ? suffix : "");
+	free(name);
+	sch_buf_release(&subj);
+}
+
+/* Scripts of a step: from the store, or the registry's copy. */
+static int step_scripts(struct sch_txn *t, const struct sch_gnode *nd,
+			const struct sch_applied_set *applied,
+			struct sch_buf *up, struct sch_buf *down,
+			struct sch_buf *verify, int *has_verify)
+{
+	const struct sch_applied *a = sch_applied_find(applied, &nd->id);
+	int rc;
+
+	*has_verify = nd->rev.has_verify;
+	if (sch_object_exists(t, &nd->id)) {
+		rc = sch_object_get_typed(up, t, &nd->rev.up, SCH_OBJ_BLOB);
+		if (!rc)
+			rc = sch_object_get_typed(down, t, &nd->rev.down,
+						  SCH_OBJ_BLOB);
+		if (!rc && nd->rev.has_verify)
+			rc = sch_object_get_typed(verify, t, &nd->rev.verify,
+						  SCH_OBJ_BLOB);
+		return rc;
+	}
+	if (!a || !a->up)
+		return sch_error_set(SCH_ENOTFOUND, "no scripts for revision");
+	sch_buf_addstr(up, a->up);
+	sch_buf_addstr(down, a->down);
+	if (a->verify)
+		sch_buf_addstr(verify, a->verify);
+	return 0;
+}
+
+static int do_step(struct sch_ctx *ctx, struct sch_pg *pg, struct sch_reg *reg,
+		   const struct sch_gnode *nd,
+		   const struct sch_applied_set *applied, int is_up,
+		   const char *actor, const char *verb, struct sch_buf *sql,
+		   int quiet)
+{
+	struct sch_buf up = SCH_BUF_INIT, down = SCH_BUF_INIT,
+		       verify = SCH_BUF_INIT, detail = SCH_BUF_INIT;
+	struct sch_step st;
+	char *name = sch_cmd_dir_name(ctx->txn, &nd->id);
+	char sh[SCH_SHORT_LEN + 1];
+	struct timespec t0, t1;
+	int has_verify = 0, notx = 0, rc;
+
+	sch_id_short(sh, &nd->id);
+	rc = step_scripts(ctx->txn, nd, applied, &up, &down, &verify,
+			  &has_verify);
+	if (rc) {
+		rc = sch_error_wrap(rc, "revision %s", sh);
+		goto out;
+	}
+	memset(&st, 0, sizeof(st));
+	st.id = nd->id;
+	st.rev = &nd->rev;
+	st.name = name ? name : sh;
+	st.up = up.ptr;
+	st.down = down.ptr;
+	st.verify = has_verify ? verify.ptr : NULL;
+	st.is_up = is_up;
+	sch_buf_addf(&detail, "{\"command\":\"%s\"}", verb);
+	if (sql) {
+		rc = sch_apply_step_sql(sql, reg, &st, actor, detail.ptr, 15);
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = sch_apply_step(pg, reg, &st, actor, detail.ptr, &notx);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!rc && !quiet) {
+		char suffix[64];
+		snprintf(suffix, sizeof(suffix), " (%.0f ms%s)",
+			 (t1.tv_sec - t0.tv_sec) * 1e3 +
+				 (t1.tv_nsec - t0.tv_nsec) / 1e6,
+			 notx ? ", no transaction" : "");
+		print_step(stdout, ctx->txn, nd, is_up ? "up" : "down", suffix);
+	}
+out:
+	free(name);
+	sch_buf_release(&up);
+	sch_buf_release(&down);
+	sch_buf_release(&verify);
+	sch_buf_release(&detail);
+	return rc;
+}
+
+static const char *verb_of(int mode)
+{
+	return mode == SCH_PLAN_MIGRATE ? "migrate"
+	       : mode == SCH_PLAN_ROLLBACK ? "rollback" : "checkout";
+}
+
+int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
+{
+	struct sch_envpol pol;
+	struct sch_pg *pg = NULL;
+	struct sch_reg reg;
+	struct sch_applied_set applied = { 0 };
+	struct sch_idlist targets = { 0 };
+	struct sch_graph g;
+	struct sch_plan plan = { 0 };
+	struct sch_buf sql = SCH_BUF_INIT, planbuf = SCH_BUF_INIT;
+	struct rel_ctx rel = { ctx->txn, &applied };
+	const char *regname = sch_config_get(&ctx->config, "core.registry");
+	const char *verb = verb_of(o->mode);
+	char *actor = NULL;
+	json_t *pj = NULL;
+	int rc;
+
+	memset(&reg, 0, sizeof(reg));
+	sch_graph_init(&g, ctx->txn);
+	rc = sch_target_policy(&pol, &ctx->config, o->env, o->url);
+	if (rc)
+		goto out;
+	if (o->sql) {
+		/* Offline: the database is assumed to hold --from (default
+		 * nothing). */
+		sch_reg_init(&reg, NULL, regname);
+		if (o->from) {
+			struct sch_idlist from = { 0 };
+			struct sch_graph fg;
+			rc = sch_revspec_resolve(&from, ctx->txn, o->from, NULL, NULL);
+			sch_graph_init(&fg, ctx->txn);
+			if (!rc) {
+				uint32_t *idx = xmalloc((from.n + 1) * sizeof(uint32_t));
+				uint8_t *anc;
+				for (size_t i = 0; i < from.n && !rc; i++)
+					rc = sch_graph_add(&idx[i], &fg, &from.v[i]);
+				if (!rc) {
+					anc = sch_graph_ancestors(&fg, idx, from.n, 1);
+					applied.v = xcalloc(fg.n + 1, sizeof(*applied.v));
+					for (size_t i = 0; i < fg.n; i++)
+						if (anc[i]) {
+							applied.v[applied.n].id = fg.nodes[i].id;
+							sch_rev_init(&applied.v[applied.n].rev);
+							applied.v[applied.n++].body_ok = 1;
+						}
+					free(anc);
+				}
+				free(idx);
+			}
+			sch_graph_release(&fg);
+			sch_idlist_release(&from);
+			if (rc)
+				goto out;
+		}
+		actor = xstrdup("sql-script");
+	} else {
+		rc = sch_target_connect(&pg, &pol);
+		if (rc)
+			goto out;
+		sch_reg_init(&reg, pg, regname);
+		actor = sch_reg_actor(&reg);
+		if (!o->dry_run) {
+			rc = sch_reg_lock(&reg, o->lock_timeout_ms);
+			if (rc)
+				goto out;
+		}
+		rc = sch_reg_load(&reg, &applied, 1);
+		if (rc)
+			goto out;
+		{
+			struct sch_buf r = SCH_BUF_INIT, d = SCH_BUF_INIT;
+			if (!o->dry_run && sch_reg_progress_any(&reg, &r, &d, NULL) == 1)
+				fprintf(stderr, "schema: note: an interrupted "
+					"statement-by-statement step of %.12s (%s) "
+					"will resume\n", r.ptr, d.ptr);
+			sch_buf_release(&r);
+			sch_buf_release(&d);
+		}
+	}
+	/* Targets. */
+	if (o->mode == SCH_PLAN_ROLLBACK && o->last_n > 0) {
+		if ((size_t)o->last_n > applied.n) {
+			rc = sch_error_set(SCH_EINVAL, "'-%ld': only %zu revision%s "
+					   "applied", o->last_n, applied.n,
+					   applied.n == 1 ? " is" : "s are");
+			goto out;
+		}
+		rc = sch_plan_graph(&g, ctx->txn, &applied, &targets);
+		if (!rc)
+			rc = sch_plan_last(&plan, &g, &applied, (size_t)o->last_n);
+	} else {
+		for (int i = 0; i < o->nspecs && !rc; i++)
+			rc = sch_revspec_resolve(&targets, ctx->txn, o->specs[i],
+						 o->sql ? NULL : relative, &rel);
+		if (!rc)
+			rc = sch_plan_graph(&g, ctx->txn, &applied, &targets);
+		if (!rc)
+			rc = sch_plan_make(&plan, &g, &applied, &targets, o->mode);
+	}
+	if (rc)
+		goto out;
+	pj = plan_json(&g, &plan);
+	if (o->sql) {
+		sch_buf_addf(&sql, "-- schema %s: %zu down, %zu up\n"
+			     "\\set ON_ERROR_STOP on\n", verb, plan.ndown, plan.nup);
+		sch_reg_ddl(&sql, reg.schema);
+		for (size_t i = 0; i < plan.ndown && !rc; i++)
+			rc = do_step(ctx, NULL, &reg, &g.nodes[plan.down[i]], &applied,
+				     0, actor, verb, &sql, 1);
+		for (size_t i = 0; i < plan.nup && !rc; i++)
+			rc = do_step(ctx, NULL, &reg, &g.nodes[plan.up[i]], &applied,
+				     1, actor, verb, &sql, 1);
+		if (!rc)
+			fwrite(sql.ptr, 1, sql.len, stdout);
+		goto out;
+	}
+	if (o->dry_run) {
+		if (o->json) {
+			char *s = json_dumps(pj, 0);
+			printf("%s\n", s);
+			free(s);
+		} else {
+			printf("plan for %s: %zu down, %zu up\n", pol.shown[0] ?
+			       pol.shown : "the default database", plan.ndown,
+			       plan.nup);
+			for (size_t i = 0; i < plan.ndown; i++)
+				print_step(stdout, ctx->txn, &g.nodes[plan.down[i]],
+					   "down", NULL);
+			for (size_t i = 0; i < plan.nup; i++)
+				print_step(stdout, ctx->txn, &g.nodes[plan.up[i]],
+					   "up", NULL);
+		}
+		goto out;
+	}
+	if (!plan.ndown && !plan.nup) {
+		if (!o->quiet)
+			printf("already there: nothing to do\n");
+		goto out;
+	}
+	{
+		char *what = xasprintf("%s: %zu down, %zu up", verb, plan.ndown,
+				       plan.nup);
+		rc = sch_target_confirm(&pol, o->yes, what);
+		free(what);
+		if (rc)
+			goto out;
+	}
+	{
+		char *s = json_dumps(pj, 0);
+		sch_buf_addstr(&planbuf, s);
+		sch_buf_addch(&planbuf, '\n');
+		free(s);
+	}
+	rc = sch_hook_run(ctx, "pre-checkout", planbuf.ptr, planbuf.len);
+	if (rc) {
+		rc = sch_error_wrap(rc, "%s aborted before any change", verb);
+		goto out;
+	}
+	/* The registry is created only once the run is sure to change
+	 * something: a refused or aborted run leaves the database as it was. */
+	rc = sch_reg_ensure(&reg);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < plan.ndown && !rc; i++)
+		rc = do_step(ctx, pg, &reg, &g.nodes[plan.down[i]], &applied, 0,
+			     actor, verb, NULL, o->quiet);
+	for (size_t i = 0; i < plan.nup && !rc; i++)
+		rc = do_step(ctx, pg, &reg, &g.nodes[plan.up[i]], &applied, 1,
+			     actor, verb, NULL, o->quiet);
+	if (!rc) {
+		struct sch_buf det = SCH_BUF_INIT;
+		json_t *d = json_deep_copy(pj);
+		char *s;
+		json_object_set_new(d, "env", pol.name ? json_string(pol.name)
+						       : json_null());
+		json_object_set_new(d, "backup", json_null());
+		s = json_dumps(d, JSON_SORT_KEYS);
+		sch_buf_addstr(&det, s);
+		free(s);
+		json_decref(d);
+		rc = sch_reg_event(&reg, actor, verb, NULL, det.ptr);
+		sch_buf_release(&det);
+	}
+	if (!rc) {
+		if (sch_hook_run(ctx, "post-checkout", planbuf.ptr, planbuf.len))
+			sch_ui_warn("%s", sch_error_msg());
+	}
+out:
+	if (pj)
+		json_decref(pj);
+	free(actor);
+	sch_plan_release(&plan);
+	sch_graph_release(&g);
+	sch_idlist_release(&targets);
+	sch_applied_set_release(&applied);
+	sch_reg_release(&reg);
+	sch_pg_close(pg);
+	sch_target_release(&pol);
+	sch_buf_release(&sql);
+	sch_buf_release(&planbuf);
+	return rc;
+}
+
+/* Options common to checkout, migrate and rollback. */
+int sch_run_parse(struct sch_run_opts *o, int argc, char **argv,
+		  const char *verb);
+int sch_run_parse(struct sch_run_opts *o, int argc, char **argv,
+		  const char *verb)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "sql", no_argument, NULL, 's' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "lock-timeout", required_argument, NULL, 'L' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static char *rel[16];
+	int c, nrel = 0, k = 1;
+
+	/* "-1" is a revision spec here, not an option: take such arguments
+	 * out before getopt sees them and put them back as positionals. */
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int numeric = a[0] == '-' && a[1] >= '0' && a[1] <= '9';
+		for (const char *q = a + 1; numeric && *q; q++)
+			if (*q < '0' || *q > '9')
+				numeric = 0;
+		if (numeric && i > 1 && (!strcmp(argv[i - 1], "--from") ||
+					 !strcmp(argv[i - 1], "--lock-timeout") ||
+					 !strcmp(argv[i - 1], "--url") ||
+					 !strcmp(argv[i - 1], "--env")))
+			numeric = 0; /* the value of an option */
+		if (numeric && nrel < 16)
+			rel[nrel++] = argv[i];
+		else
+			argv[k++] = argv[i];
+	}
+	argc = k;
+	o->lock_timeout_ms = 60000;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":nyq", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': o->url = optarg; break;
+		case 'e': o->env = optarg; break;
+		case 'n': o->dry_run = 1; break;
+		case 'j': o->json = 1; break;
+		case 's': o->sql = 1; break;
+		case 'f': o->from = optarg; break;
+		case 'y': o->yes = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'L': {
+			char *end;
+			double s = strtod(optarg, &end);
+			if (end == optarg || *end || s < 0)
+				return sch_error_set(SCH_EUSAGE, "--lock-timeout "
+						     "needs seconds, not '%s'",
+						     optarg);
+			o->lock_timeout_ms = (long)(s * 1000);
+			break;
+		}
+		default:
+			return sch_cmd_optfail(c, argv, verb);
+		}
+	}
+	if (o->json && !o->dry_run)
+		return sch_error_set(SCH_EUSAGE, "--json goes with --dry-run");
+	if (o->from && !o->sql)
+		return sch_error_set(SCH_EUSAGE, "--from goes with --sql");
+	for (int i = 0; i < nrel; i++)
+		argv[argc++] = rel[i];
+	o->specs = argv + optind;
+	o->nspecs = argc - optind;
+	return 0;
+}
+
+SCH_CMD(checkout)
+{
+	struct sch_run_opts o;
+	static char *head[] = { "head" };
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.mode = SCH_PLAN_CHECKOUT;
+	rc = sch_run_parse(&o, argc, argv, ctx->verb);
+	if (rc)
+		return rc;
+	if (!o.nspecs) {
+		o.specs = head;
+		o.nspecs = 1;
+	}
+	return sch_checkout_run(ctx, &o);
+}

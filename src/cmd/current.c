@@ -1,0 +1,130 @@
+/* current.c - the revisions a database has applied (its heads). */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema/cmd.h"
+#include "schema/error.h"
+#include "schema/graph.h"
+#include "schema/plan.h"
+#include "schema/registry.h"
+#include "schema/target.h"
+#include "schema/ui.h"
+
+/* Opens the target and reads its registry: shared by current, status. */
+int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
+			struct sch_envpol *pol, struct sch_pg **pg,
+			struct sch_reg *reg, struct sch_applied_set *applied,
+			int scripts);
+int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
+			struct sch_envpol *pol, struct sch_pg **pg,
+			struct sch_reg *reg, struct sch_applied_set *applied,
+			int scripts)
+{
+	int rc = sch_target_policy(pol, &ctx->config, env, url);
+
+	memset(reg, 0, sizeof(*reg));
+	memset(applied, 0, sizeof(*applied));
+	if (!rc)
+		rc = sch_target_connect(pg, pol);
+	if (rc)
+		return rc;
+	sch_reg_init(reg, *pg, sch_config_get(&ctx->config, "core.registry"));
+	return sch_reg_load(reg, applied, scripts);
+}
+
+SCH_CMD(current)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "full", no_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *url = NULL, *env = NULL;
+	int json = 0, full = 0, c, rc;
+	struct sch_envpol pol;
+	struct sch_pg *pg = NULL;
+	struct sch_reg reg;
+	struct sch_applied_set applied;
+	struct sch_graph g;
+	struct sch_idlist none = { 0 }, heads = { 0 };
+	uint8_t *set = NULL;
+	json_t *arr = NULL;
+
+	sch_graph_init(&g, ctx->txn);
+	memset(&pol, 0, sizeof(pol));
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': url = optarg; break;
+		case 'e': env = optarg; break;
+		case 'j': json = 1; break;
+		case 'F': full = 1; break;
+		default:
+			return sch_cmd_optfail(c, argv, ctx->verb);
+		}
+	}
+	if (optind < argc) {
+		if (env || optind + 1 < argc)
+			return sch_error_set(SCH_EUSAGE, "usage: schema current "
+					     "[<env>] [--url URL] [--json] [--full]");
+		env = argv[optind];
+	}
+	rc = sch_cmd_read_target(ctx, url, env, &pol, &pg, &reg, &applied, 0);
+	if (!rc)
+		rc = sch_plan_graph(&g, ctx->txn, &applied, &none);
+	if (rc)
+		goto out;
+	set = xcalloc(g.n + 1, 1);
+	for (size_t i = 0; i < applied.n; i++)
+		set[sch_graph_find(&g, &applied.v[i].id)] = 1;
+	sch_plan_set_heads(&heads, &g, set);
+	if (json)
+		arr = json_array();
+	for (size_t i = 0; i < heads.n; i++) {
+		const struct sch_gnode *nd = &g.nodes[sch_graph_find(&g, &heads.v[i])];
+		struct sch_buf subj = SCH_BUF_INIT;
+		char hex[SCH_HEX_LEN + 1];
+		char *name = sch_cmd_dir_name(ctx->txn, &nd->id);
+		sch_rev_subject(&subj, &nd->rev);
+		if (json) {
+			json_t *o = json_object();
+			sch_id_hex(hex, &nd->id);
+			json_object_set_new(o, "id", json_string(hex));
+			json_object_set_new(o, "name", name ? json_string(name)
+							    : json_null());
+			json_object_set_new(o, "subject", json_string(subj.ptr));
+			json_array_append_new(arr, o);
+		} else {
+			if (full)
+				sch_id_hex(hex, &nd->id);
+			else
+				sch_id_short(hex, &nd->id);
+			printf("%s %s  %s\n", hex, name ? name : "-", subj.ptr);
+		}
+		free(name);
+		sch_buf_release(&subj);
+	}
+	if (arr) {
+		char *s = json_dumps(arr, JSON_INDENT(2));
+		printf("%s\n", s);
+		free(s);
+	} else if (!heads.n) {
+		printf("base (nothing applied)\n");
+	}
+out:
+	if (arr)
+		json_decref(arr);
+	free(set);
+	sch_idlist_release(&heads);
+	sch_graph_release(&g);
+	sch_applied_set_release(&applied);
+	sch_reg_release(&reg);
+	sch_pg_close(pg);
+	sch_target_release(&pol);
+	return rc;
+}

@@ -1,0 +1,187 @@
+/* validate.c - check the whole history: scripts parse, committed
+ * directories unmodified, and (given a database) its registry rows match
+ * the revisions they name. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema/cmd.h"
+#include "schema/error.h"
+#include "schema/graph.h"
+#include "schema/registry.h"
+#include "schema/sqlparse.h"
+#include "schema/target.h"
+#include "schema/worktree.h"
+
+struct problems {
+	json_t *arr;
+	size_t n;
+	int json;
+};
+
+static void problem(struct problems *p, const char *what, const char *where,
+		    const char *msg)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "check", json_string(what));
+	json_object_set_new(o, "where", json_string(where));
+	json_object_set_new(o, "message", json_string(msg));
+	json_array_append_new(p->arr, o);
+	p->n++;
+	if (!p->json)
+		printf("%s: %s: %s\n", what, where, msg);
+}
+
+static void check_script(struct problems *p, struct sch_txn *t,
+			 const struct sch_id *blob, const char *name,
+			 const char *file)
+{
+	struct sch_buf b = SCH_BUF_INIT;
+	char *where = xasprintf("%s/%s", name, file);
+
+	if (sch_object_get_typed(&b, t, blob, SCH_OBJ_BLOB))
+		problem(p, "store", where, sch_error_msg());
+	else if (sch_sql_check(where, b.ptr, b.len))
+		problem(p, "syntax", where, sch_error_msg());
+	free(where);
+	sch_buf_release(&b);
+}
+
+SCH_CMD(validate)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *url = NULL, *env = NULL;
+	int json = 0, c, rc;
+	struct problems p = { json_array(), 0, 0 };
+	struct sch_graph g;
+	struct sch_wt wt;
+	size_t nrev = 0;
+
+	memset(&wt, 0, sizeof(wt));
+	sch_graph_init(&g, ctx->txn);
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': url = optarg; break;
+		case 'e': env = optarg; break;
+		case 'j': json = 1; break;
+		default:
+			rc = sch_cmd_optfail(c, argv, ctx->verb);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		if (env || optind + 1 < argc) {
+			rc = sch_error_set(SCH_EUSAGE, "usage: schema validate "
+					   "[<env>] [--url URL] [--json]");
+			goto out;
+		}
+		env = argv[optind];
+	}
+	p.json = json;
+	/* Every stored revision's scripts parse. */
+	rc = sch_graph_add_all(&g);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < g.n; i++) {
+		const struct sch_gnode *nd = &g.nodes[i];
+		char sh[SCH_SHORT_LEN + 1];
+		char *name = sch_cmd_dir_name(ctx->txn, &nd->id);
+		sch_id_short(sh, &nd->id);
+		check_script(&p, ctx->txn, &nd->rev.up, name ? name : sh, "up.sql");
+		check_script(&p, ctx->txn, &nd->rev.down, name ? name : sh,
+			     "down.sql");
+		if (nd->rev.has_verify)
+			check_script(&p, ctx->txn, &nd->rev.verify,
+				     name ? name : sh, "verify.sql");
+		free(name);
+		nrev++;
+	}
+	/* The working tree: parses, and committed directories unmodified. */
+	if (sch_wt_load(&wt, ctx->migrations) || sch_wt_resolve(&wt, ctx->txn)) {
+		problem(&p, "worktree", ctx->migrations, sch_error_msg());
+	} else {
+		for (size_t i = 0; i < wt.n; i++) {
+			const void *v;
+			size_t vl;
+			int own;
+			if (sch_kv_get(ctx->txn, SCH_DB_WORKTREE, wt.e[i].name,
+				       strlen(wt.e[i].name), &v, &vl) == 0) {
+				if (sch_wt_edited(ctx->txn, &wt.e[i], &own) && own)
+					problem(&p, "edited", wt.e[i].name,
+						"changed after it was committed");
+			} else {
+				problem(&p, "uncommitted", wt.e[i].name,
+					"not committed yet");
+			}
+		}
+	}
+	/* The database, when one is named. */
+	if (url || env || getenv("DATABASE_URL") || getenv("SCHEMA_DB_HOST") ||
+	    getenv("SCHEMA_DB_NAME")) {
+		struct sch_envpol pol;
+		struct sch_pg *pg = NULL;
+		struct sch_reg reg;
+		struct sch_applied_set applied = { 0 };
+		struct sch_event_list ev = { 0 };
+		memset(&reg, 0, sizeof(reg));
+		rc = sch_target_policy(&pol, &ctx->config, env, url);
+		if (!rc)
+			rc = sch_target_connect(&pg, &pol);
+		if (!rc) {
+			sch_reg_init(&reg, pg,
+				     sch_config_get(&ctx->config, "core.registry"));
+			rc = sch_reg_load(&reg, &applied, 1);
+		}
+		if (!rc)
+			rc = sch_reg_events(&reg, &ev);
+		if (!rc) {
+			for (size_t i = 0; i < applied.n; i++) {
+				char hex[SCH_HEX_LEN + 1];
+				sch_id_hex(hex, &applied.v[i].id);
+				if (!applied.v[i].body_ok)
+					problem(&p, "registry", hex,
+						"the applied row does not match "
+						"its revision id (edited by hand)");
+			}
+			if (ev.broken)
+				problem(&p, "audit", reg.schema,
+					"the events' hash chain does not verify");
+		}
+		sch_event_list_release(&ev);
+		sch_applied_set_release(&applied);
+		sch_reg_release(&reg);
+		sch_pg_close(pg);
+		sch_target_release(&pol);
+		if (rc)
+			goto out;
+	}
+	if (json) {
+		json_t *o = json_object();
+		char *s;
+		json_object_set_new(o, "revisions", json_integer((json_int_t)nrev));
+		json_object_set_new(o, "ok", json_boolean(p.n == 0));
+		json_object_set_new(o, "problems", json_incref(p.arr));
+		s = json_dumps(o, JSON_INDENT(2));
+		printf("%s\n", s);
+		free(s);
+		json_decref(o);
+	} else {
+		fprintf(stderr, "validated %zu revisions: %zu problem%s\n", nrev,
+			p.n, p.n == 1 ? "" : "s");
+	}
+	rc = p.n ? 1 : 0;
+out:
+	json_decref(p.arr);
+	sch_wt_release(&wt);
+	sch_graph_release(&g);
+	return rc;
+}

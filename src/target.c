@@ -1,0 +1,145 @@
+/* target.c - connection resolution and environment policies. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "schema/error.h"
+#include "schema/target.h"
+#include "schema/ui.h"
+
+static char *env_get(const struct sch_config *cfg, const char *env,
+		     const char *key)
+{
+	char *k = xasprintf("env.%s.%s", env, key);
+	const char *v = sch_config_get(cfg, k);
+
+	free(k);
+	return v ? xstrdup(v) : NULL;
+}
+
+int sch_target_policy(struct sch_envpol *pol, const struct sch_config *cfg,
+		      const char *env, const char *url)
+{
+	struct sch_pg_source src = { url, env, NULL };
+	struct sch_buf ci = SCH_BUF_INIT, shown = SCH_BUF_INIT;
+	enum sch_pg_from from;
+	char *env_url = NULL, *key;
+	int rc = 0, b;
+
+	memset(pol, 0, sizeof(*pol));
+	pol->backup = xstrdup("never");
+	if (env && *env) {
+		pol->name = xstrdup(env);
+		if (!strcmp(env, "production")) {
+			pol->confirm = 1;
+			free(pol->backup);
+			pol->backup = xstrdup("always");
+		} else if (!strcmp(env, "staging")) {
+			free(pol->backup);
+			pol->backup = xstrdup("downgrade");
+		}
+		env_url = env_get(cfg, env, "url");
+		key = xasprintf("env.%s.confirm", env);
+		rc = sch_config_bool(cfg, key, pol->confirm, &b);
+		free(key);
+		if (rc)
+			goto out;
+		pol->confirm = b;
+		key = xasprintf("env.%s.require-signed", env);
+		rc = sch_config_bool(cfg, key, 0, &pol->require_signed);
+		free(key);
+		if (rc)
+			goto out;
+		{
+			char *bk = env_get(cfg, env, "backup");
+			if (bk) {
+				if (strcmp(bk, "always") && strcmp(bk, "downgrade") &&
+				    strcmp(bk, "never")) {
+					rc = sch_error_set(SCH_EPARSE,
+							   "env %s: backup must be "
+							   "always, downgrade or never, "
+							   "not '%s'", env, bk);
+					free(bk);
+					goto out;
+				}
+				free(pol->backup);
+				pol->backup = bk;
+			}
+		}
+		pol->statement_timeout = env_get(cfg, env, "statement-timeout");
+		pol->lock_timeout = env_get(cfg, env, "lock-timeout");
+	}
+	src.env_url = env_url;
+	rc = sch_pg_resolve(&ci, &from, &src);
+	if (rc)
+		goto out;
+	pol->from = sch_pg_from_text(from);
+	sch_pg_redact(&shown, ci.ptr);
+	pol->conninfo = sch_buf_detach(&ci, NULL);
+	pol->shown = sch_buf_detach(&shown, NULL);
+out:
+	free(env_url);
+	sch_buf_release(&ci);
+	sch_buf_release(&shown);
+	return rc;
+}
+
+void sch_target_release(struct sch_envpol *pol)
+{
+	free(pol->name);
+	free(pol->backup);
+	free(pol->statement_timeout);
+	free(pol->lock_timeout);
+	if (pol->conninfo) {
+		/* Do not leave a password lying in freed memory. */
+		memset(pol->conninfo, 0, strlen(pol->conninfo));
+		free(pol->conninfo);
+	}
+	free(pol->shown);
+	memset(pol, 0, sizeof(*pol));
+}
+
+int sch_target_connect(struct sch_pg **out, const struct sch_envpol *pol)
+{
+	int rc = sch_pg_open(out, pol->conninfo);
+
+	if (rc)
+		return rc;
+	if (pol->statement_timeout) {
+		const char *p[2] = { "statement_timeout", pol->statement_timeout };
+		rc = sch_pg_exec(*out, NULL, SCH_PG_TUPLES,
+				 "SELECT set_config($1, $2, false)", 2, p);
+	}
+	if (!rc && pol->lock_timeout) {
+		const char *p[2] = { "lock_timeout", pol->lock_timeout };
+		rc = sch_pg_exec(*out, NULL, SCH_PG_TUPLES,
+				 "SELECT set_config($1, $2, false)", 2, p);
+	}
+	if (rc) {
+		rc = sch_error_wrap(rc, "env %s", pol->name ? pol->name : "?");
+		sch_pg_close(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int sch_target_confirm(const struct sch_envpol *pol, int yes, const char *what)
+{
+	char *q;
+	int ok;
+
+	if (!pol->confirm || yes)
+		return 0;
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+		sch_error_set(SCH_EUSAGE, "%s on %s needs confirmation and there "
+			      "is no terminal to ask", what, pol->name);
+		sch_error_hint("pass --yes to confirm from a script");
+		return SCH_EUSAGE;
+	}
+	q = xasprintf("%s on %s (%s)?", what, pol->name, pol->shown);
+	ok = sch_ui_confirm(q);
+	free(q);
+	if (!ok)
+		return sch_error_set(SCH_EREFUSED, "not confirmed: nothing changed");
+	return 0;
+}

@@ -1,0 +1,4 @@
+begin;
+select 1;
+commit;
+savepoint a; rollback to savepoint a;
