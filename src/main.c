@@ -46,6 +46,7 @@ static const struct cmd commands[] = {
 	{ "status", cmd_status, SCH_CMD_REPO, NULL },
 	{ "switch", cmd_switch, SCH_CMD_REPO | SCH_CMD_WRITES, NULL },
 	{ "tag", cmd_tag, SCH_CMD_REPO | SCH_CMD_WRITES, NULL },
+	{ "task", cmd_task, SCH_CMD_REPO | SCH_CMD_NOTXN, NULL },
 	{ "validate", cmd_validate, SCH_CMD_REPO, NULL },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

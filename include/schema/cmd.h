@@ -54,7 +54,6 @@ int sch_cmd_current_branch(struct sch_buf *out, struct sch_txn *t);
 /* Finds the repository for commands that need none yet (init). */
 int sch_ctx_locate(struct sch_ctx *ctx, int must_exist);
 
-#endif
 
 /* For getopt_long's '?' or ':' (main sets opterr = 0): a one-line usage
  * error naming the option. Returns SCH_EUSAGE. */
@@ -88,6 +87,7 @@ SCH_CMD(current);
 SCH_CMD(stamp);
 SCH_CMD(audit);
 SCH_CMD(validate);
+SCH_CMD(task);
 
 /* What checkout, migrate and rollback share. */
 struct sch_run_opts {
@@ -104,3 +104,5 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o);
 
 /* The directory name a revision was committed from, or NULL (malloc'd). */
 char *sch_cmd_dir_name(struct sch_txn *t, const struct sch_id *id);
+
+#endif
