@@ -53,6 +53,18 @@ static int split_step(struct parts *p, const struct sch_step *st,
 		p->vfile = xasprintf("%s/verify.sql", st->name);
 		rc = sch_sql_split(&p->verify, p->vfile, st->verify,
 				   strlen(st->verify));
+		if (!rc)
+			rc = sch_sql_classify(&p->verify, p->vfile, st->verify,
+					      strlen(st->verify), server_major);
+		for (size_t i = 0; !rc && i < p->verify.n; i++)
+			if (p->verify.stmts[i].flags & (SCH_SQL_TXCONTROL |
+							SCH_SQL_NOTX))
+				rc = sch_error_set(SCH_EPARSE,
+						   "%s:%d: %s is not allowed in "
+						   "verify.sql: it runs inside the "
+						   "step's transaction", p->vfile,
+						   p->verify.stmts[i].line,
+						   p->verify.stmts[i].what);
 	}
 	return rc;
 }
@@ -173,8 +185,7 @@ static int run_notx(struct sch_pg *pg, struct sch_reg *reg,
 			       oname = SCH_BUF_INIT;
 		struct sch_id oid;
 		/* Only the same directory's interrupted step is continued. */
-		if (sch_reg_progress_any(reg, &other, &odir, &oname) == 1 &&
-		    !strcmp(odir.ptr, dir) && !strcmp(oname.ptr, st->name) &&
+		if (sch_reg_progress_named(reg, dir, st->name, &other) == 1 &&
 		    sch_id_parse(&oid, other.ptr, other.len) == 0 &&
 		    sch_id_cmp(&oid, &st->id)) {
 			free(done);
@@ -334,9 +345,12 @@ out:
 static void inline_params(struct sch_buf *out, const struct sch_reg_stmt *s)
 {
 	const char *q = s->sql.ptr;
+	int quoted = 0;
 
 	while (*q) {
-		if (*q == '$' && q[1] >= '1' && q[1] <= '9') {
+		if (*q == '"')
+			quoted = !quoted; /* "" inside a name toggles twice */
+		if (!quoted && *q == '$' && q[1] >= '1' && q[1] <= '9') {
 			int k = q[1] - '1';
 			if (k < s->nparams && s->params[k])
 				sch_pg_quote_literal(out, s->params[k]);

@@ -119,7 +119,18 @@ int sch_reg_ensure(struct sch_reg *r)
 				       "database");
 			goto out;
 		}
-		/* Format 1 is the only one so far: nothing to upgrade. */
+		if (atoi(v.ptr) < 2) {
+			sch_buf_reset(&sql);
+			sch_buf_addf(&sql,
+				     "BEGIN;\n"
+				     "ALTER TABLE %s.progress ADD COLUMN IF NOT EXISTS "
+				     "name text NOT NULL DEFAULT '';\n"
+				     "UPDATE %s.meta SET value = '2' WHERE key = "
+				     "'format';\nCOMMIT;\n", r->q, r->q);
+			rc = sch_pg_exec_script(r->pg, sql.ptr);
+			if (rc)
+				sch_pg_rollback(r->pg);
+		}
 		goto out;
 	}
 	sch_buf_addstr(&sql, "BEGIN;\n");
@@ -496,6 +507,22 @@ int sch_reg_progress_add(struct sch_reg *r, const struct sch_id *id,
 	rc = sch_pg_exec(r->pg, NULL, SCH_PG_COMMAND, sql.ptr, 5, p);
 	sch_buf_release(&sql);
 	return rc;
+}
+
+int sch_reg_progress_named(struct sch_reg *r, const char *direction,
+			   const char *name, struct sch_buf *rev)
+{
+	struct sch_buf sql = SCH_BUF_INIT;
+	const char *p[2] = { direction, name };
+	int rc;
+
+	sch_buf_addf(&sql, "SELECT revision FROM %s.progress WHERE direction = $1 "
+		     "AND name = $2 ORDER BY revision LIMIT 1", r->q);
+	rc = sch_pg_query_value(rev, r->pg, sql.ptr, 2, p);
+	sch_buf_release(&sql);
+	if (rc == SCH_ENOTFOUND)
+		return 0;
+	return rc ? rc : 1;
 }
 
 int sch_reg_progress_any(struct sch_reg *r, struct sch_buf *rev,

@@ -26,7 +26,7 @@
 #include "schema/pg.h"
 #include "schema/revision.h"
 
-#define SCH_REG_FORMAT 1
+#define SCH_REG_FORMAT 2 /* 2: progress.name */
 #define SCH_REG_DEFAULT "schema_registry"
 
 struct sch_reg {
@@ -134,6 +134,10 @@ int sch_reg_progress(struct sch_reg *r, const struct sch_id *id,
 int sch_reg_progress_add(struct sch_reg *r, const struct sch_id *id,
 			 const char *direction, size_t index,
 			 const char *hash, const char *name);
+/* The unfinished notx step of directory `name` in `direction` (another
+ * revision of the same directory): its hex id into rev, 1 when found. */
+int sch_reg_progress_named(struct sch_reg *r, const char *direction,
+			   const char *name, struct sch_buf *rev);
 /* Any unfinished notx step: fills revision hex, direction and the step's
  * name (its migration directory; name may be NULL), 1 when one exists. */
 int sch_reg_progress_any(struct sch_reg *r, struct sch_buf *rev,

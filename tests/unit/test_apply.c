@@ -291,7 +291,7 @@ Test(apply, a_failing_verify_rolls_back_the_whole_step)
  * table with no registry row (nor event). Expected: SCH_EPARSE before
  * anything runs, as for up.sql.
  */
-Test(apply, commit_in_verify_is_refused_too, .disabled = true)
+Test(apply, commit_in_verify_is_refused_too)
 {
 	struct sch_reg r;
 	struct sch_pg *pg = open_reg(&r);
@@ -530,8 +530,7 @@ Test(apply, another_directorys_interrupted_notx_step_is_left_alone)
  * statement 1: "0020_x/up.sql:1: relation "x" already exists". The lookup
  * should ask for the progress of this direction and this name.
  */
-Test(apply, the_edited_step_resumes_while_another_is_interrupted,
-     .disabled = true)
+Test(apply, the_edited_step_resumes_while_another_is_interrupted)
 {
 	struct sch_reg r;
 	struct sch_pg *pg = open_reg(&r);
@@ -652,7 +651,7 @@ Test(apply, step_sql_is_a_transaction_with_the_registry_rows_inlined)
  * script fails with "relation ... does not exist". Only placeholders
  * should be replaced (or the schema name kept out of the scan).
  */
-Test(apply, step_sql_keeps_a_registry_name_with_a_dollar, .disabled = true)
+Test(apply, step_sql_keeps_a_registry_name_with_a_dollar)
 {
 	struct sch_pg *pg = pgtest_open();
 	struct sch_reg r;

@@ -143,7 +143,7 @@ Test(registry, ensure_creates_the_tables_and_is_idempotent)
 	cr_assert_eq(sch_reg_exists(&r, &exists), 0);
 	cr_assert_eq(exists, 1);
 	value_is(pg, "SELECT value FROM schema_registry.meta "
-		     "WHERE key = 'format'", "1");
+		     "WHERE key = 'format'", "2");
 	value_is(pg, "SELECT count(*)::text FROM pg_tables WHERE schemaname = "
 		     "'schema_registry' AND tablename IN ('meta', 'applied', "
 		     "'events', 'progress')", "4");
@@ -179,7 +179,7 @@ Test(registry, a_schema_name_that_needs_quoting_works)
 	cr_assert_eq(sch_reg_ensure(&r), 0, "%s", sch_error_msg());
 	cr_assert_eq(sch_reg_exists(&r, &exists), 0);
 	cr_assert_eq(exists, 1);
-	value_is(pg, "SELECT value FROM \"Reg \"\"x\"\"\".meta", "1");
+	value_is(pg, "SELECT value FROM \"Reg \"\"x\"\"\".meta", "2");
 	cr_assert_eq(sch_reg_load(&r, &a, 1), 0, "%s", sch_error_msg());
 	cr_assert_eq(a.n, 0);
 	sch_applied_set_release(&a);
@@ -197,7 +197,7 @@ Test(registry, a_schema_name_that_needs_quoting_works)
 	cr_assert_eq(sch_reg_exists(&r, &exists), 0);
 	cr_assert_eq(exists, 1);
 	cr_assert_eq(sch_reg_ensure(&r), 0, "%s", sch_error_msg());
-	value_is(pg, "SELECT value FROM \"other reg\".meta", "1");
+	value_is(pg, "SELECT value FROM \"other reg\".meta", "2");
 	sch_reg_release(&r);
 	sch_buf_release(&ddl);
 	sch_pg_close(pg);
@@ -225,16 +225,8 @@ Test(registry, newer_format_is_refused)
 	sch_pg_close(pg);
 }
 
-/*
- * BUG: b3069ac added the column progress.name without raising
- * SCH_REG_FORMAT or teaching sch_reg_ensure() to upgrade: a registry
- * created before (format 1, progress without name) passes ensure as
- * "format 1, nothing to upgrade", and then every notx step fails in
- * sch_reg_progress_add() with "INSERT has more expressions than target
- * columns" (sch_reg_progress_any() likewise on min(name)).
- */
-Test(registry, ensure_upgrades_a_registry_of_an_older_layout,
-     .disabled = true)
+/* Format 1 had no progress.name: ensure upgrades it to format 2. */
+Test(registry, ensure_upgrades_a_registry_of_an_older_layout)
 {
 	struct sch_reg r;
 	struct sch_pg *pg = open_reg(&r);
@@ -243,6 +235,7 @@ Test(registry, ensure_upgrades_a_registry_of_an_older_layout,
 
 	/* The progress table as the previous release created it. */
 	run(pg, "ALTER TABLE schema_registry.progress DROP COLUMN name");
+	run(pg, "UPDATE schema_registry.meta SET value = '1' WHERE key = 'format'");
 	cr_assert_eq(sch_reg_ensure(&r), 0, "%s", sch_error_msg());
 	sch_object_hash(&id, SCH_OBJ_REV, "one", 3);
 	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 0, "h0", "0001_x"), 0,
