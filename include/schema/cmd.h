@@ -102,6 +102,19 @@ struct sch_run_opts {
 };
 int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o);
 
+/*
+ * The options of commands that read one database: [<env>] [--url URL]
+ * [--env NAME] [--json] and, with SCH_ARGS_FULL, [--full]. Returns 0 or
+ * SCH_EUSAGE.
+ */
+#define SCH_ARGS_FULL 1
+struct sch_target_args {
+	const char *url, *env;
+	int json, full;
+};
+int sch_cmd_target_args(struct sch_target_args *a, int argc, char **argv,
+			const char *verb, unsigned flags);
+
 /* The directory name a revision was committed from, or NULL (malloc'd). */
 char *sch_cmd_dir_name(struct sch_txn *t, const struct sch_id *id);
 
