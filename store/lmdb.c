@@ -107,7 +107,7 @@ int sch_store_open(struct sch_store **out, const char *dir, int create)
 	rc = mdb_env_set_maxreaders(s->env, 126);
 	if (rc)
 		goto fail;
-	rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NORDAHEAD, 0644);
+	rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0644);
 	if (rc)
 		goto fail;
 	/* Open the databases in a read transaction, so that a reading
