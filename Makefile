@@ -51,7 +51,7 @@ deps:
 build: schema
 
 schema: $(BUILD)/schema
-	@cp $< $@
+	@cp $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/schema: $(BUILD)/src/main.o $(BUILD)/libschema.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
