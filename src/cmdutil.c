@@ -7,6 +7,7 @@
 #include "schema/cmd.h"
 #include "schema/error.h"
 #include "schema/refs.h"
+#include "schema/sign.h"
 
 int sch_cmd_optfail(int c, char **argv, const char *verb)
 {
@@ -177,4 +178,26 @@ char *sch_cmd_dir_name(struct sch_txn *t, const struct sch_id *id)
 	hit = ndirnames ? bsearch(&key, dirnames, ndirnames, sizeof(*dirnames),
 				  dirname_cmp) : NULL;
 	return hit ? xstrdup(hit->name) : NULL;
+}
+
+int sch_cmd_signing_key(struct sch_key *out, const char *name,
+			const struct sch_ctx *ctx)
+{
+	char *def = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!name) {
+		sch_key_default(&def, ctx ? &ctx->config : NULL);
+		if (!def) {
+			sch_error_set(SCH_ENOTFOUND, "no signing key");
+			sch_error_hint("make one with 'schema key generate', or "
+				       "name one with --key NAME");
+			return SCH_ENOTFOUND;
+		}
+		name = def;
+	}
+	rc = sch_key_load(out, name);
+	free(def);
+	return rc;
 }
