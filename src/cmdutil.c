@@ -1,5 +1,6 @@
 /* cmdutil.c - helpers shared by the commands. */
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,4 +201,23 @@ int sch_cmd_signing_key(struct sch_key *out, const char *name,
 	rc = sch_key_load(out, name);
 	free(def);
 	return rc;
+}
+
+int sch_cmd_print_sigs(const char *prefix, struct sch_txn *t,
+		       const struct sch_trusted *tr, const struct sch_id *id,
+		       const char *tag)
+{
+	struct sch_sig_result res[16];
+	size_t n = 0;
+	int bad = 0, rc;
+
+	rc = sch_sig_check(res, 16, &n, t, tr, id, tag, 0);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		printf("%ssigned by %s (%s): %s\n", prefix, res[i].name,
+		       res[i].fpr, sch_sig_status_name(res[i].status));
+		bad += res[i].status == SCH_SIG_BAD;
+	}
+	return bad;
 }

@@ -123,6 +123,16 @@ struct sch_target_args {
 int sch_cmd_target_args(struct sch_target_args *a, int argc, char **argv,
 			const char *verb, unsigned flags);
 
+/*
+ * Prints a line `<prefix>signed by <name> (<fingerprint>): good|BAD|
+ * untrusted` for each signature of revision id (or of tag `tag`) to
+ * stdout. Returns how many were BAD, or a negative store error.
+ */
+struct sch_trusted;
+int sch_cmd_print_sigs(const char *prefix, struct sch_txn *t,
+		       const struct sch_trusted *tr, const struct sch_id *id,
+		       const char *tag);
+
 /* The directory name a revision was committed from, or NULL (malloc'd). */
 char *sch_cmd_dir_name(struct sch_txn *t, const struct sch_id *id);
 

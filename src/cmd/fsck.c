@@ -9,6 +9,7 @@
 #include "schema/graph.h"
 #include "schema/refs.h"
 #include "schema/revision.h"
+#include "schema/sign.h"
 
 struct obj {
 	struct sch_id id;
@@ -143,7 +144,7 @@ SCH_CMD(fsck)
 	struct sch_cursor *c = NULL;
 	struct sch_buf body = SCH_BUF_INIT, sym = SCH_BUF_INIT;
 	const void *k;
-	size_t kl, nrev = 0, nheads = 0;
+	size_t kl, nrev = 0, nheads = 0, nsig = 0;
 	int rc, quiet = 0, opt;
 
 	optind = 0;
@@ -197,6 +198,28 @@ SCH_CMD(fsck)
 				add_link(&f, &o->id, &r.verify, SCH_OBJ_BLOB,
 					 "verify");
 			sch_rev_release(&r);
+		} else if (o->type == SCH_OBJ_SIG) {
+			struct sch_sig sg;
+			char fpr[SCH_FPR_LEN + 1];
+			nsig++;
+			if (sch_sig_parse(&sg, body.ptr, body.len)) {
+				problem(&f, "corrupt", &o->id, "%s", sch_error_msg());
+				continue;
+			}
+			sch_key_fingerprint(fpr, sg.key.pk);
+			if (!sch_sig_valid(&sg)) {
+				char what[SCH_HEX_LEN + 300];
+				char th[SCH_HEX_LEN + 1];
+				sch_id_hex(th, &sg.target);
+				snprintf(what, sizeof(what), "BAD signature of %s %s%s%s "
+					 "by %s (%s)", sg.is_tag ? "tag" : "revision",
+					 sg.is_tag ? sg.tag : th, sg.is_tag ? " -> " : "",
+					 sg.is_tag ? th : "", sg.key.name, fpr);
+				problem(&f, "bad-signature", &o->id, "%s", what);
+			} else if (!sg.is_tag) {
+				add_link(&f, &o->id, &sg.target, SCH_OBJ_REV,
+					 "signed revision");
+			}
 		}
 	}
 	sch_cursor_close(c);
@@ -211,7 +234,9 @@ SCH_CMD(fsck)
 		sch_id_hex(hex, &l->from);
 		if (!o) {
 			problem(&f, "missing", &l->to, "%s", "");
-			printf("  (%s of revision %s)\n", l->what, hex);
+			printf("  (%s of %s %s)\n", l->what,
+			       strcmp(l->what, "signed revision") ? "revision"
+								  : "signature", hex);
 		} else if (o->type != l->want && o->type != SCH_OBJ_NONE) {
 			problem(&f, "wrong-type", &l->to, "%s", "");
 			printf("  (%s of revision %s)\n", l->what, hex);
@@ -261,8 +286,9 @@ SCH_CMD(fsck)
 		free(heads);
 	}
 	if (!quiet)
-		fprintf(stderr, "checked %zu objects (%zu revisions, %zu heads): "
-			"%zu problem%s\n", f.n, nrev, nheads, f.problems,
+		fprintf(stderr, "checked %zu objects (%zu revisions, %zu heads, "
+			"%zu signatures): %zu problem%s\n", f.n, nrev, nheads,
+			nsig, f.problems,
 			f.problems == 1 ? "" : "s");
 	rc = f.problems ? 1 : 0;
 out:
