@@ -221,3 +221,22 @@ int sch_cmd_print_sigs(const char *prefix, struct sch_txn *t,
 	}
 	return bad;
 }
+
+int sch_cmd_operator_key(struct sch_key *out, const struct sch_ctx *ctx)
+{
+	char *name = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	sch_key_default(&name, &ctx->config);
+	if (!name)
+		return 0;
+	rc = sch_key_load(out, name);
+	free(name);
+	if (rc) {
+		fprintf(stderr, "schema: warning: audit events go unsigned: %s\n",
+			sch_error_msg());
+		return 0;
+	}
+	return 1;
+}

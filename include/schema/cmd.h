@@ -128,6 +128,10 @@ int sch_cmd_target_args(struct sch_target_args *a, int argc, char **argv,
  * untrusted` for each signature of revision id (or of tag `tag`) to
  * stdout. Returns how many were BAD, or a negative store error.
  */
+/* Loads the operator's default key for signing audit events; 1 when one
+ * was loaded, 0 when there is none (or it cannot be read: a warning). */
+int sch_cmd_operator_key(struct sch_key *out, const struct sch_ctx *ctx);
+
 struct sch_trusted;
 int sch_cmd_print_sigs(const char *prefix, struct sch_txn *t,
 		       const struct sch_trusted *tr, const struct sch_id *id,

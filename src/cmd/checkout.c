@@ -242,6 +242,16 @@ static int check_signed(struct sch_ctx *ctx, const struct sch_envpol *pol,
 	return rc;
 }
 
+/* Audit events carry the operator's signature when a key is available. */
+static void sign_events(struct sch_ctx *ctx, struct sch_reg *reg)
+{
+	struct sch_key k;
+
+	if (sch_cmd_operator_key(&k, ctx))
+		sch_reg_set_signer(reg, &k);
+	memset(&k, 0, sizeof(k));
+}
+
 static const char *verb_of(int mode)
 {
 	return mode == SCH_PLAN_MIGRATE ? "migrate"
@@ -308,6 +318,7 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 		if (rc)
 			goto out;
 		sch_reg_init(&reg, pg, regname);
+		sign_events(ctx, &reg);
 		actor = sch_reg_actor(&reg);
 		if (!o->dry_run) {
 			rc = sch_reg_lock(&reg, o->lock_timeout_ms);
