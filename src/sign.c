@@ -12,6 +12,15 @@
 #include "schema/error.h"
 #include "schema/sign.h"
 
+/* Lowercase hex only, so that every text has one spelling. */
+static int unhex_lc(void *out, const char *hex, size_t len)
+{
+	for (size_t i = 0; i < 2 * len; i++)
+		if (hex[i] >= 'A' && hex[i] <= 'F')
+			return SCH_EINVAL;
+	return sch_unhex(out, hex, len);
+}
+
 #define ENTRY_LEN (SCH_ID_LEN + SCH_KEY_PUB + 32)
 #define SECRET_MAGIC "schema-ed25519-secret-key v1"
 
@@ -219,11 +228,11 @@ int sch_key_parse(struct sch_key *out, const char *text, size_t len,
 		return sch_error_set(SCH_EPARSE, "%s:%d: bad key name", file,
 				     lineno);
 	if (!next_line(&p, end, &l, &n) || (lineno++, !field(l, n, "public", &v, &vn)) ||
-	    vn != 2 * SCH_KEY_PUB || sch_unhex(out->pk, v, SCH_KEY_PUB))
+	    vn != 2 * SCH_KEY_PUB || unhex_lc(out->pk, v, SCH_KEY_PUB))
 		return sch_error_set(SCH_EPARSE, "%s:%d: expected 'public <64 "
 				     "hex digits>'", file, lineno);
 	if (!next_line(&p, end, &l, &n) || (lineno++, !field(l, n, "secret", &v, &vn)) ||
-	    vn != 2 * SCH_KEY_SEC || sch_unhex(out->sk, v, SCH_KEY_SEC)) {
+	    vn != 2 * SCH_KEY_SEC || unhex_lc(out->sk, v, SCH_KEY_SEC)) {
 		sodium_memzero(out->sk, sizeof(out->sk));
 		return sch_error_set(SCH_EPARSE, "%s:%d: expected 'secret <128 "
 				     "hex digits>'", file, lineno);
@@ -381,7 +390,7 @@ static const char *parse_publine(struct sch_key *k, const char *l, size_t n)
 		return "expected 'ed25519 <64 hex digits> <name>'";
 	l += 8;
 	n -= 8;
-	if (n < 2 * SCH_KEY_PUB || sch_unhex(k->pk, l, SCH_KEY_PUB))
+	if (n < 2 * SCH_KEY_PUB || unhex_lc(k->pk, l, SCH_KEY_PUB))
 		return "the public key is not 64 hex digits";
 	l += 2 * SCH_KEY_PUB;
 	n -= 2 * SCH_KEY_PUB;
@@ -476,17 +485,19 @@ int sch_sig_parse(struct sch_sig *out, const char *body, size_t len)
 	const char *why;
 
 	memset(out, 0, sizeof(*out));
+	if (!len || body[len - 1] != '\n')
+		return sch_error_set(SCH_ECORRUPT, "sig: no final newline");
 	if (!next_line(&p, end, &l, &n) || !field(l, n, "target", &v, &vn))
 		return sch_error_set(SCH_ECORRUPT, "sig: line 1: expected "
 				     "'target'");
 	if (vn == 4 + SCH_HEX_LEN && !memcmp(v, "rev ", 4)) {
-		if (sch_unhex(out->target.b, v + 4, SCH_ID_LEN))
+		if (unhex_lc(out->target.b, v + 4, SCH_ID_LEN))
 			return sch_error_set(SCH_ECORRUPT, "sig: bad target id");
 	} else if (vn > 5 + SCH_HEX_LEN && !memcmp(v, "tag ", 4) &&
 		   v[4 + SCH_HEX_LEN] == ' ' &&
 		   vn - 5 - SCH_HEX_LEN < sizeof(out->tag)) {
 		size_t tl = vn - 5 - SCH_HEX_LEN;
-		if (sch_unhex(out->target.b, v + 4, SCH_ID_LEN) ||
+		if (unhex_lc(out->target.b, v + 4, SCH_ID_LEN) ||
 		    memchr(v + 5 + SCH_HEX_LEN, '\0', tl))
 			return sch_error_set(SCH_ECORRUPT, "sig: bad tag target");
 		out->is_tag = 1;
@@ -501,7 +512,7 @@ int sch_sig_parse(struct sch_sig *out, const char *body, size_t len)
 	if (why)
 		return sch_error_set(SCH_ECORRUPT, "sig: line 2: %s", why);
 	if (!next_line(&p, end, &l, &n) || !field(l, n, "sig", &v, &vn) ||
-	    vn != 2 * SCH_SIG_LEN || sch_unhex(out->sig, v, SCH_SIG_LEN))
+	    vn != 2 * SCH_SIG_LEN || unhex_lc(out->sig, v, SCH_SIG_LEN))
 		return sch_error_set(SCH_ECORRUPT, "sig: line 3: expected 'sig "
 				     "<128 hex digits>'");
 	if (p != end)
@@ -556,7 +567,7 @@ static int seal_key(unsigned char *k, int create)
 	path = xasprintf("%s/seal.key", dir.ptr);
 	text.max = 256;
 	if (!sch_buf_read_file(&text, path)) {
-		if (text.len >= 64 && !sch_unhex(cached, text.ptr, 32))
+		if (text.len >= 64 && !unhex_lc(cached, text.ptr, 32))
 			have = 1;
 	} else if (create && !make_dirs(dir.ptr)) {
 		char hex[65];
