@@ -138,3 +138,6 @@ for peer in alembic sqitch; do
 		echo "$peer: not installed (no network beyond Debian packages)"
 	fi
 done
+
+# signatures: require-signed over a 10,000-revision path
+sh "$top/bench/sign_bench.sh" "$S"
