@@ -200,8 +200,6 @@ static json_t *str_array(char **v, size_t n)
 }
 
 json_t *sch_log_rev_json(const struct sch_id *id, const struct sch_rev *r,
-			 const char *deco);
-json_t *sch_log_rev_json(const struct sch_id *id, const struct sch_rev *r,
 			 const char *deco)
 {
 	json_t *o = json_object();

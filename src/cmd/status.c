@@ -14,11 +14,6 @@
 #include "schema/target.h"
 #include "schema/worktree.h"
 
-int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
-			struct sch_envpol *pol, struct sch_pg **pg,
-			struct sch_reg *reg, struct sch_applied_set *applied,
-			int scripts);
-
 struct branch_ctx {
 	struct sch_graph *g;
 	const struct sch_applied_set *applied;
