@@ -125,12 +125,17 @@ floor_down=$(t psql -X -q "$(db floor)" -f "$out/floor_down.sql")
 tool_up=$(t env DATABASE_URL="$(db tool)" "$S" checkout -q head)
 n=$(psql -X -At "$(db tool)" -c "SELECT count(*) FROM schema_registry.applied")
 [ "$n" = "$M" ] || echo "warning: $n of $M applied"
-# status with M applied
+# status with M applied, against the floor of any libpq client: psql
+# starting, connecting and reading the registry once
 st=$(best env DATABASE_URL="$(db tool)" "$S" status)
+stv=$(best "$S" --version)
+stp=$(best psql -X -At "$(db tool)" -c "SELECT count(*) FROM schema_registry.applied")
 tool_down=$(t env DATABASE_URL="$(db tool)" "$S" checkout -q base)
 printf 'up:   psql floor %.3f s, schema %.3f s, ratio %.3f\n' "$floor_up" "$tool_up" "$(echo "$tool_up / $floor_up" | bc -l)"
 printf 'down: psql floor %.3f s, schema %.3f s, ratio %.3f\n' "$floor_down" "$tool_down" "$(echo "$tool_down / $floor_down" | bc -l)"
-printf 'status with %d applied: %.1f ms (best of 5)\n' "$M" "$(echo "$st * 1000" | bc -l)"
+printf 'status with %d applied: %.1f ms (best of 5); psql reading the registry: %.1f ms, ratio %.2f; schema --version alone: %.1f ms\n' \
+	"$M" "$(echo "$st * 1000" | bc -l)" "$(echo "$stp * 1000" | bc -l)" \
+	"$(echo "$st / $stp" | bc -l)" "$(echo "$stv * 1000" | bc -l)"
 for peer in alembic sqitch; do
 	if command -v "$peer" >/dev/null 2>&1; then
 		echo "$peer is installed but not benchmarked here"
