@@ -1,4 +1,5 @@
 /* catalog.c - capture of the canonical state text (see catalog.h). */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -479,4 +480,49 @@ const char *sch_catalog_entry_name(const char *header)
 			return header + strlen(two[i]);
 	sp = strchr(header, ' ');
 	return sp ? sp + 1 : header;
+}
+
+int sch_state_lookup(struct sch_id *out, struct sch_txn *t,
+		     const struct sch_id *rev, int major)
+{
+	struct sch_cursor *c = NULL;
+	const void *k, *v;
+	size_t kl, vl;
+	int rc, found = 0;
+
+	rc = sch_cursor_open(&c, t, SCH_DB_STATES);
+	if (rc)
+		return rc;
+	for (rc = sch_cursor_seek(c, rev->b, SCH_ID_LEN, &k, &kl, &v, &vl);
+	     rc == 1; rc = sch_cursor_next(c, &k, &kl, &v, &vl)) {
+		if (kl < SCH_ID_LEN || memcmp(k, rev->b, SCH_ID_LEN))
+			break;
+		if (vl != SCH_ID_LEN || kl != SCH_ID_LEN + 1)
+			continue;
+		if (major >= 0 && ((const unsigned char *)k)[SCH_ID_LEN] !=
+				  (unsigned char)major)
+			continue;
+		memcpy(out->b, v, SCH_ID_LEN);
+		found = 1;
+		break;
+	}
+	sch_cursor_close(c);
+	return rc < 0 ? rc : found;
+}
+
+int sch_state_record(struct sch_txn *t, const struct sch_id *rev, int major,
+		     const struct sch_id *state, int replace)
+{
+	unsigned char key[SCH_ID_LEN + 1];
+	const void *v;
+	size_t vl;
+
+	assert(major >= 0 && major < 256);
+	memcpy(key, rev->b, SCH_ID_LEN);
+	key[SCH_ID_LEN] = (unsigned char)major;
+	if (!replace && sch_kv_get(t, SCH_DB_STATES, key, sizeof(key), &v,
+				   &vl) == 0)
+		return 0;
+	return sch_kv_put(t, SCH_DB_STATES, key, sizeof(key), state->b,
+			  SCH_ID_LEN);
 }

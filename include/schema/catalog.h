@@ -74,4 +74,18 @@ int sch_catalog_state(struct sch_id *out, struct sch_buf *text,
  */
 const char *sch_catalog_entry_name(const char *header);
 
+/*
+ * Recorded states (SCH_DB_STATES): the key is the revision id (32 bytes)
+ * followed by one byte, the server's major version (15 for 15.4), since
+ * deparsed definitions may read differently from one major to the next;
+ * the value is the 32-byte state id. major < 0 in a lookup: any server.
+ * sch_state_lookup returns 1 when found, 0 when not, or SCH_EIO;
+ * sch_state_record keeps an existing entry unless replace is set and
+ * returns 0, SCH_EFULL or SCH_EIO.
+ */
+int sch_state_lookup(struct sch_id *out, struct sch_txn *t,
+		     const struct sch_id *rev, int major);
+int sch_state_record(struct sch_txn *t, const struct sch_id *rev, int major,
+		     const struct sch_id *state, int replace);
+
 #endif
