@@ -131,6 +131,8 @@ tool_down=$(t env DATABASE_URL="$(db tool)" "$S" checkout -q base)
 printf 'up:   psql floor %.3f s, schema %.3f s, ratio %.3f\n' "$floor_up" "$tool_up" "$(echo "$tool_up / $floor_up" | bc -l)"
 printf 'down: psql floor %.3f s, schema %.3f s, ratio %.3f\n' "$floor_down" "$tool_down" "$(echo "$tool_down / $floor_down" | bc -l)"
 printf 'status with %d applied: %.1f ms (best of 5)\n' "$M" "$(echo "$st * 1000" | bc -l)"
+echo "== states: capture of 1,000 tables against pg_dump --schema-only"
+sh "$top/bench/state_bench.sh" "$S" "$url"
 for peer in alembic sqitch; do
 	if command -v "$peer" >/dev/null 2>&1; then
 		echo "$peer is installed but not benchmarked here"
