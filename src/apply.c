@@ -79,20 +79,6 @@ static int step_is_notx(const struct parts *p, const struct sch_step *st)
 	return 0;
 }
 
-static char *parents_array(const struct sch_rev *r)
-{
-	struct sch_buf b = SCH_BUF_INIT;
-	char hex[SCH_HEX_LEN + 1];
-
-	sch_buf_addch(&b, '{');
-	for (size_t i = 0; i < r->nparents; i++) {
-		sch_id_hex(hex, &r->parents[i]);
-		sch_buf_addf(&b, "%s%s", i ? "," : "", hex);
-	}
-	sch_buf_addch(&b, '}');
-	return sch_buf_detach(&b, NULL);
-}
-
 /* The registry statements of a step (row and event). */
 static void registry_stmts(struct sch_reg_stmt *row, struct sch_reg_stmt *ev,
 			   const struct sch_reg *reg, const struct sch_step *st,
@@ -105,7 +91,7 @@ static void registry_stmts(struct sch_reg_stmt *row, struct sch_reg_stmt *ev,
 	memset(ev, 0, sizeof(*ev));
 	sch_rev_format(&b, st->rev);
 	*body = sch_buf_detach(&b, NULL);
-	*parents = parents_array(st->rev);
+	*parents = sch_rev_parents_array(st->rev);
 	sch_id_hex(hex, &st->id);
 	if (st->is_up)
 		sch_reg_stmt_applied(row, reg, &st->id, *body, st->up, st->down,

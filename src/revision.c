@@ -29,6 +29,20 @@ void sch_rev_release(struct sch_rev *r)
 	memset(r, 0, sizeof(*r));
 }
 
+char *sch_rev_parents_array(const struct sch_rev *r)
+{
+	struct sch_buf b = SCH_BUF_INIT;
+	char hex[SCH_HEX_LEN + 1];
+
+	sch_buf_addch(&b, '{');
+	for (size_t i = 0; i < r->nparents; i++) {
+		sch_id_hex(hex, &r->parents[i]);
+		sch_buf_addf(&b, "%s%s", i ? "," : "", hex);
+	}
+	sch_buf_addch(&b, '}');
+	return sch_buf_detach(&b, NULL);
+}
+
 void sch_rev_add_parent(struct sch_rev *r, const struct sch_id *id)
 {
 	r->parents = xrealloc(r->parents, (r->nparents + 1) * sizeof(*id));

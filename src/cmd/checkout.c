@@ -482,9 +482,6 @@ out:
 	return rc;
 }
 
-/* Options common to checkout, migrate and rollback. */
-int sch_run_parse(struct sch_run_opts *o, int argc, char **argv,
-		  const char *verb);
 int sch_run_parse(struct sch_run_opts *o, int argc, char **argv,
 		  const char *verb)
 {

@@ -16,11 +16,6 @@
 #include "schema/target.h"
 #include "schema/worktree.h"
 
-int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
-			struct sch_envpol *pol, struct sch_pg **pg,
-			struct sch_reg *reg, struct sch_applied_set *applied,
-			int scripts);
-
 struct branch_ctx {
 	struct sch_graph *g;
 	const struct sch_applied_set *applied;
@@ -113,14 +108,9 @@ static int branch_cb(const char *name, const struct sch_id *id, void *arg)
 
 SCH_CMD(status)
 {
-	static const struct option opts[] = {
-		{ "url", required_argument, NULL, 'u' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct sch_target_args ta;
 	const char *url = NULL, *env = NULL;
-	int json = 0, c, rc, have_head;
+	int json = 0, rc, have_head;
 	struct sch_envpol pol;
 	struct sch_pg *pg = NULL;
 	struct sch_reg reg;
@@ -140,25 +130,12 @@ SCH_CMD(status)
 
 	sch_graph_init(&g, ctx->txn);
 	memset(&pol, 0, sizeof(pol));
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u': url = optarg; break;
-		case 'e': env = optarg; break;
-		case 'j': json = 1; break;
-		default:
-			rc = sch_cmd_optfail(c, argv, ctx->verb);
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		if (env || optind + 1 < argc) {
-			rc = sch_error_set(SCH_EUSAGE, "usage: schema status "
-					   "[<env>] [--url URL] [--json]");
-			goto out;
-		}
-		env = argv[optind];
-	}
+	rc = sch_cmd_target_args(&ta, argc, argv, ctx->verb, 0);
+	if (rc)
+		goto out;
+	url = ta.url;
+	env = ta.env;
+	json = ta.json;
 	rc = sch_cmd_read_target(ctx, url, env, &pol, &pg, &reg, &applied, 0);
 	if (!rc)
 		rc = sch_plan_graph(&g, ctx->txn, &applied, &none);

@@ -14,24 +14,9 @@
 #include "schema/pg.h"
 #include "schema/registry.h"
 #include "schema/revision.h"
+#include "unit/testutil.h"
 #include "unit/pgtest.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-/* Criterion ignores what LeakSanitizer prints when a worker exits: check
- * after each test and crash the teardown when something leaked. */
-static void leak_check(void)
-{
-	if (__lsan_do_recoverable_leak_check()) {
-		fputs("memory leaked (see above)\n", stderr);
-		abort();
-	}
-}
-#else
-static void leak_check(void)
-{
-}
-#endif
 
 static void teardown(void)
 {

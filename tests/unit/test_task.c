@@ -17,6 +17,7 @@
 #include "schema/json.h"
 #include "schema/object.h"
 #include "schema/task.h"
+#include "unit/testutil.h"
 
 TestSuite(task);
 
@@ -184,15 +185,6 @@ static json_t *read_json(const char *path)
 		     sch_error_msg());
 	sch_buf_release(&b);
 	return v;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 /* ---- json --------------------------------------------------------- */
@@ -1170,7 +1162,7 @@ Test(task, store_round_trip_keeps_ids_and_refs)
 	sch_txn_abort(t);
 
 	sch_store_close(st);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(dir);
 	json_decref(s);
 	sch_task_graph_free(mem);
 }
