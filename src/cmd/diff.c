@@ -16,11 +16,6 @@
 #include "schema/statediff.h"
 #include "schema/target.h"
 
-int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
-			struct sch_envpol *pol, struct sch_pg **pg,
-			struct sch_reg *reg, struct sch_applied_set *applied,
-			int scripts);
-
 void sch_cmd_catalog_opts(struct sch_catalog_opts *o, const struct sch_ctx *ctx)
 {
 	o->registry = sch_config_get(&ctx->config, "core.registry");
