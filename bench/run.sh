@@ -143,3 +143,6 @@ for peer in alembic sqitch; do
 		echo "$peer: not installed (no network beyond Debian packages)"
 	fi
 done
+echo
+echo "== states: capture of 1,000 tables against pg_dump --schema-only"
+sh "$top/bench/state_bench.sh" "$S" "$url"

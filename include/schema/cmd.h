@@ -88,6 +88,28 @@ SCH_CMD(stamp);
 SCH_CMD(audit);
 SCH_CMD(validate);
 SCH_CMD(task);
+SCH_CMD(diff);
+SCH_CMD(state);
+
+/* States (src/cmd/diff.c). */
+struct sch_catalog_opts;
+struct sch_reg;
+struct sch_idlist;
+struct sch_applied_set;
+/* The managed schemas and the registry as .schema/config names them. */
+void sch_cmd_catalog_opts(struct sch_catalog_opts *o,
+			  const struct sch_ctx *ctx);
+/* The heads of an applied set. Returns 0 or a load error. */
+int sch_cmd_applied_heads(struct sch_idlist *out, struct sch_ctx *ctx,
+			  const struct sch_applied_set *applied);
+/*
+ * The state recorded for the applied heads: the registry's applied.state
+ * when all heads share one, else (one head) the state recorded in the
+ * store for it on this server's major. Returns 1 when found, 0 when
+ * none is recorded, or SCH_EDB/SCH_EIO.
+ */
+int sch_cmd_applied_state(struct sch_id *out, struct sch_ctx *ctx,
+			  struct sch_reg *reg, const struct sch_idlist *heads);
 
 /* What checkout, migrate and rollback share. */
 struct sch_run_opts {

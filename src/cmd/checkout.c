@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "schema/apply.h"
+#include "schema/catalog.h"
 #include "schema/cmd.h"
 #include "schema/error.h"
 #include "schema/graph.h"
@@ -203,6 +204,73 @@ out:
 	return rc;
 }
 
+/*
+ * After a run: captures the state the database reached, records it in
+ * the registry rows of the applied heads and, in the store, as the state
+ * of the head (when there is one head and it has none yet on this server
+ * major). The run's read transaction is swapped for a write one for that
+ * and a fresh read one is left in ctx->txn. A failure here only warns:
+ * the database did change.
+ */
+static void record_state(struct sch_ctx *ctx, struct sch_pg *pg,
+			 struct sch_reg *reg, struct sch_graph *g,
+			 const struct sch_applied_set *applied,
+			 const struct sch_plan *plan)
+{
+	struct sch_catalog_opts co;
+	struct sch_idlist heads = { 0 };
+	struct sch_buf text = SCH_BUF_INIT;
+	struct sch_txn *w = NULL;
+	struct sch_id state, ignore;
+	uint8_t *set = xcalloc(g->n + 1, 1);
+	char hex[SCH_HEX_LEN + 1];
+	int rc;
+
+	for (size_t i = 0; i < applied->n; i++) {
+		long k = sch_graph_find(g, &applied->v[i].id);
+		if (k >= 0)
+			set[k] = 1;
+	}
+	for (size_t i = 0; i < plan->ndown; i++)
+		set[plan->down[i]] = 0;
+	for (size_t i = 0; i < plan->nup; i++)
+		set[plan->up[i]] = 1;
+	sch_plan_set_heads(&heads, g, set);
+	free(set);
+	if (!heads.n)
+		goto out;
+	sch_cmd_catalog_opts(&co, ctx);
+	rc = sch_catalog_state(&state, &text, NULL, pg, &co);
+	sch_id_hex(hex, &state);
+	if (!rc)
+		rc = sch_reg_set_state(reg, heads.v, heads.n, hex);
+	if (rc)
+		goto fail;
+	sch_txn_abort(ctx->txn);
+	ctx->txn = NULL;
+	rc = sch_txn_begin(&w, ctx->store, 1);
+	if (!rc)
+		rc = sch_object_put(&ignore, w, SCH_OBJ_STATE, text.ptr,
+				    text.len, -1);
+	if (!rc && heads.n == 1)
+		rc = sch_state_record(w, &heads.v[0], sch_pg_server_major(pg),
+				      &state, 0);
+	if (!rc) {
+		rc = sch_txn_commit(w);
+		w = NULL;
+	}
+	sch_txn_abort(w);
+	if (sch_txn_begin(&ctx->txn, ctx->store, 0))
+		ctx->txn = NULL;
+	if (!rc)
+		goto out;
+fail:
+	sch_ui_warn("the state reached was not recorded: %s", sch_error_msg());
+out:
+	sch_idlist_release(&heads);
+	sch_buf_release(&text);
+}
+
 static const char *verb_of(int mode)
 {
 	return mode == SCH_PLAN_MIGRATE ? "migrate"
@@ -392,6 +460,8 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 		rc = sch_reg_event(&reg, actor, verb, NULL, det.ptr);
 		sch_buf_release(&det);
 	}
+	if (!rc)
+		record_state(ctx, pg, &reg, &g, &applied, &plan);
 	if (!rc) {
 		if (sch_hook_run(ctx, "post-checkout", planbuf.ptr, planbuf.len))
 			sch_ui_warn("%s", sch_error_msg());

@@ -5,12 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema/catalog.h"
 #include "schema/cmd.h"
 #include "schema/error.h"
 #include "schema/graph.h"
 #include "schema/plan.h"
 #include "schema/refs.h"
 #include "schema/registry.h"
+#include "schema/statediff.h"
 #include "schema/target.h"
 #include "schema/worktree.h"
 
@@ -42,6 +44,55 @@ static size_t count_pending(struct sch_graph *g,
 		n += C[i];
 	free(C);
 	return n;
+}
+
+/*
+ * Drift: the live state against the one recorded for the applied heads.
+ * *o gets "drift" (the names of the objects that differ, [] for none,
+ * null when nothing is recorded), "recorded_state" and "live_state".
+ * Returns 0 or a capture error.
+ */
+static int drift(json_t *o, struct sch_ctx *ctx, struct sch_reg *reg,
+		 const struct sch_idlist *heads)
+{
+	struct sch_catalog_opts co;
+	struct sch_id rec, live;
+	struct sch_buf lt = SCH_BUF_INIT, rt = SCH_BUF_INIT;
+	struct sch_strlist changed = { 0 };
+	char hex[SCH_HEX_LEN + 1];
+	json_t *names;
+	int rc = sch_cmd_applied_state(&rec, ctx, reg, heads);
+
+	if (rc <= 0) {
+		json_object_set_new(o, "drift", json_null());
+		return rc;
+	}
+	sch_cmd_catalog_opts(&co, ctx);
+	rc = sch_catalog_state(&live, &lt, NULL, reg->pg, &co);
+	if (rc)
+		goto out;
+	sch_id_hex(hex, &rec);
+	json_object_set_new(o, "recorded_state", json_string(hex));
+	sch_id_hex(hex, &live);
+	json_object_set_new(o, "live_state", json_string(hex));
+	names = json_array();
+	if (sch_id_cmp(&rec, &live)) {
+		/* Without the recorded text the objects cannot be named. */
+		if (sch_object_get_typed(&rt, ctx->txn, &rec, SCH_OBJ_STATE) == 0)
+			sch_statediff(NULL, &changed, rt.ptr, rt.len, lt.ptr,
+				      lt.len, 0);
+		else
+			json_array_append_new(names, json_string("?"));
+		for (size_t i = 0; i < changed.n; i++)
+			json_array_append_new(names, json_string(
+				sch_catalog_entry_name(changed.v[i])));
+	}
+	json_object_set_new(o, "drift", names);
+out:
+	sch_strlist_release(&changed);
+	sch_buf_release(&lt);
+	sch_buf_release(&rt);
+	return rc;
 }
 
 static int branch_cb(const char *name, const struct sch_id *id, void *arg)
@@ -151,6 +202,9 @@ SCH_CMD(status)
 		sch_buf_reset(&ir);
 		sch_buf_reset(&idir);
 	}
+	rc = drift(o, ctx, &reg, &heads);
+	if (rc)
+		goto out;
 	json_object_set_new(o, "database", json_string(pol.shown));
 	json_object_set_new(o, "source", json_string(pol.from));
 	json_object_set_new(o, "registry", json_string(reg.schema));
@@ -227,6 +281,26 @@ SCH_CMD(status)
 		ed = json_object_get(o, "uncommitted");
 		json_array_foreach(ed, k, v)
 			printf("not committed: %s\n", json_string_value(v));
+	}
+	{
+		json_t *d = json_object_get(o, "drift");
+		size_t k, nd = json_array_size(d);
+		json_t *v;
+		if (nd == 1 && !strcmp(json_string_value(json_array_get(d, 0)),
+				       "?"))
+			printf("drift: the live state %.12s differs from the "
+			       "recorded %.12s (not in this repository)\n",
+			       json_string_value(json_object_get(o, "live_state")),
+			       json_string_value(json_object_get(o,
+							"recorded_state")));
+		else if (nd) {
+			printf("drift: %zu object%s changed:", nd,
+			       nd == 1 ? "" : "s");
+			json_array_foreach(d, k, v)
+				printf("%s %s", k ? "," : "",
+				       json_string_value(v));
+			printf("\n  run 'schema diff' to see the differences\n");
+		}
 	}
 	if (ir.len)
 		printf("interrupted: a statement-by-statement %s step of %.12s "
