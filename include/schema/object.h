@@ -62,17 +62,18 @@ int sch_object_put(struct sch_id *out, struct sch_txn *t, enum sch_otype type,
 
 /*
  * Encodes an object for storage without touching the store, so that any
- * thread can do the costly part (hashing, compression) while one thread
- * writes: *id receives the object's id and `value` (replacing its content)
- * the value that sch_object_put_value() stores. level as for
- * sch_object_put(); with a level, a body of more than 64 KiB whose 16 KiB
- * sample from its middle does not shrink by 3% at level 1 is stored raw
- * without compressing the rest (random or already-compressed data: zlib
- * would spend its time for nothing). Returns 0, SCH_ETOOBIG, SCH_EIO.
+ * thread can do the costly part (compression) while one thread writes:
+ * `value` (replacing its content) receives what sch_object_put_value()
+ * stores under the object's id, which is sch_object_hash() of the same
+ * type and body (computed by the caller, often to skip stored objects
+ * before encoding them). level as for sch_object_put(); with a level, a
+ * body of more than 64 KiB whose 16 KiB sample from its middle does not
+ * shrink by 3% at level 1 is stored raw without compressing the rest
+ * (random or already-compressed data: zlib would spend its time for
+ * nothing). Returns 0, SCH_ETOOBIG, SCH_EIO.
  */
-int sch_object_encode(struct sch_buf *value, struct sch_id *id,
-		      enum sch_otype type, const void *body, size_t len,
-		      int level);
+int sch_object_encode(struct sch_buf *value, enum sch_otype type,
+		      const void *body, size_t len, int level);
 /*
  * Stores a value made by sch_object_encode() under its id; nothing happens
  * when the id is stored already. The value is trusted, not re-verified.
@@ -80,6 +81,9 @@ int sch_object_encode(struct sch_buf *value, struct sch_id *id,
  */
 int sch_object_put_value(struct sch_txn *t, const struct sch_id *id,
 			 const void *value, size_t len);
+/* Frees the calling thread's cached zlib streams: a thread that read or
+ * encoded objects calls it before it ends (the main thread need not). */
+void sch_object_thread_cleanup(void);
 /* Deletes a stored object. Returns 0, SCH_ENOTFOUND, SCH_EIO. */
 int sch_object_delete(struct sch_txn *t, const struct sch_id *id);
 
