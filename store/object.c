@@ -158,9 +158,8 @@ static int worth_compressing(const void *body, size_t len)
 	return yes;
 }
 
-int sch_object_encode(struct sch_buf *value, struct sch_id *id,
-		      enum sch_otype type, const void *body, size_t len,
-		      int level)
+int sch_object_encode(struct sch_buf *value, enum sch_otype type,
+		      const void *body, size_t len, int level)
 {
 	char hdr[32];
 	size_t hlen;
@@ -172,7 +171,6 @@ int sch_object_encode(struct sch_buf *value, struct sch_id *id,
 				     "%s object of %zu bytes exceeds %zu",
 				     sch_otype_name(type), len, SCH_OBJECT_MAX);
 	hlen = encode_header(hdr, sizeof(hdr), type, len);
-	hash_parts(id, hdr, hlen, body, len);
 	if (level != 0 && hlen + len >= SCH_OBJECT_RAW_BELOW &&
 	    worth_compressing(body, len)) {
 		struct sch_buf raw = SCH_BUF_INIT;
@@ -208,6 +206,11 @@ int sch_object_put_value(struct sch_txn *t, const struct sch_id *id,
 	if (sch_object_exists(t, id))
 		return 0;
 	return sch_kv_put(t, SCH_DB_OBJECTS, id->b, SCH_ID_LEN, value, len);
+}
+
+void sch_object_thread_cleanup(void)
+{
+	sch_zip_thread_cleanup();
 }
 
 int sch_object_delete(struct sch_txn *t, const struct sch_id *id)
