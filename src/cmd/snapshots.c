@@ -68,26 +68,61 @@ static void size_str(char *out, size_t n, uint64_t v)
 	snprintf(out, n, i ? "%.1f%s" : "%.0f%s", d, u[i]);
 }
 
+/* Unlists snapshots in one write transaction; gc frees their data. */
+static int delete_snapshots(struct sch_ctx *ctx, int n, char **ids)
+{
+	struct sch_txn *w = NULL;
+	char sh[SCH_SHORT_LEN + 1];
+	int rc;
+
+	if (n < 1)
+		return sch_error_set(SCH_EUSAGE, "--delete needs snapshot ids");
+	rc = sch_txn_begin(&w, ctx->store, 1);
+	for (int i = 0; i < n && !rc; i++) {
+		struct sch_id id;
+		rc = sch_snapshot_resolve(&id, w, ids[i]);
+		if (!rc)
+			rc = sch_kv_del(w, SCH_DB_SNAPSHOTS, id.b, SCH_ID_LEN);
+		if (!rc) {
+			sch_id_short(sh, &id);
+			printf("deleted snapshot %s\n", sh);
+		}
+	}
+	if (!rc) {
+		rc = sch_txn_commit(w);
+		w = NULL;
+	}
+	sch_txn_abort(w);
+	if (!rc)
+		printf("run 'schema gc' to free what only %s held\n",
+		       n == 1 ? "it" : "they");
+	return rc;
+}
+
 SCH_CMD(snapshots)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "full", no_argument, NULL, 'f' },
+		{ "delete", no_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sch_snap_info *v = NULL;
 	size_t n = 0;
-	int c, rc, json = 0, full = 0;
+	int c, rc, json = 0, full = 0, del = 0;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'f': full = 1; break;
+		case 'd': del = 1; break;
 		default:
 			return sch_cmd_optfail(c, argv, ctx->verb);
 		}
 	}
+	if (del)
+		return delete_snapshots(ctx, argc - optind, argv + optind);
 	if (optind < argc)
 		return sch_error_set(SCH_EUSAGE, "snapshots takes no arguments: "
 				     "'%s'", argv[optind]);
