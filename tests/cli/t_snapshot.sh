@@ -171,7 +171,7 @@ cmp -s "$T/a1" "$T/a3" && check "the completed restore equals the source" || fai
 "$S" fsck -q && check "fsck is clean before"
 mdb_dump -s objects .schema/store >"$T/dump"
 # a chunk stored raw (the random table): 'r' "chunk " is 72 6368756e6b20
-awk '/^ 726368756e6b20/ && !done { c = substr($0, 200, 1); r = (c == "0") ? "1" : "0";
+awk '/^ 726368756e6b20/ && length($0) > 20000 && !done { c = substr($0, 200, 1); r = (c == "0") ? "1" : "0";
 	$0 = substr($0, 1, 199) r substr($0, 201); done = 1 } { print }' "$T/dump" >"$T/dump2"
 cmp -s "$T/dump" "$T/dump2" && fail "could not flip a byte of a raw chunk"
 mdb_load -s objects -f "$T/dump2" .schema/store 2>/dev/null
