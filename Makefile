@@ -12,7 +12,7 @@ SAN ?=
 CC = gcc
 FUZZ_SECONDS ?= 30
 
-PKGS := libpq libsodium lmdb zlib jansson
+PKGS := libsodium lmdb zlib jansson
 ifeq ($(SAN),1)
 BUILD := build/san
 OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -22,11 +22,13 @@ OPT := -O2
 endif
 
 PG_INC := $(shell pg_config --includedir 2>/dev/null)
+# libpq is loaded with dlopen() when a command first needs a database
+# (src/pq_lazy.h): its headers at build time, the library at run time.
 CFLAGS := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Werror \
 	-Wno-unused-parameter -Wno-format-truncation -Wshadow -Wstrict-prototypes \
 	-Iinclude -include include/schema/banned.h \
-	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(if $(PG_INC),-I$(PG_INC))
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lpthread -lm
+	$(shell pkg-config --cflags $(PKGS) libpq 2>/dev/null) $(if $(PG_INC),-I$(PG_INC))
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lpthread -lm -ldl
 LDFLAGS := $(filter -fsanitize=%,$(OPT))
 
 LIB_SRC := $(sort $(wildcard store/*.c) $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/cmd/*.c))
@@ -49,10 +51,10 @@ deps:
 build: schema
 
 schema: $(BUILD)/schema
-	@cp $< $@
+	@cp $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/schema: $(BUILD)/src/main.o $(BUILD)/libschema.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@.tmp $^ $(LDLIBS) && mv -f $@.tmp $@
 
 $(BUILD)/libschema.a: $(LIB_OBJ)
 	@rm -f $@

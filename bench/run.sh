@@ -77,6 +77,75 @@ printf 'commit on an empty history: %.4f s (same worktree size)\n' "$b"
 
 # ---------------------------------------------------------------------------
 echo
+echo "== apply: 1,000 tiny migrations up from empty, then all down"
+M=${BENCH_MIGRATIONS:-1000}
+pgdir="$out/pg"
+url=$(sh "$top/tests/pg-cluster.sh" start "$pgdir")
+trap 'sh "$top/tests/pg-cluster.sh" stop "$pgdir" >/dev/null 2>&1; rm -rf "$out"' EXIT
+unset PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD
+export PGOPTIONS='-c client_min_messages=warning'
+db() { printf '%s' "$url" | sed "s|/postgres?|/$1?|"; }
+psql -X -q "$url" -c "CREATE DATABASE floor" -c "CREATE DATABASE tool"
+mkdir "$out/apply" && cd "$out/apply"
+"$S" init -q
+prev=""
+i=1
+while [ "$i" -le "$M" ]; do
+	d=$(printf 'migrations/%05d_t_%d' "$i" "$i")
+	mkdir -p "$d"
+	printf 'CREATE TABLE t_%d (id int PRIMARY KEY, v text);\n' "$i" >"$d/up.sql"
+	printf 'DROP TABLE t_%d;\n' "$i" >"$d/down.sql"
+	if [ -n "$prev" ]; then printf 'parent %s\n\ncreate t_%d\n' "$prev" "$i" >"$d/meta"
+	else printf '\ncreate t_%d\n' "$i" >"$d/meta"; fi
+	prev=$(basename "$d")
+	i=$((i + 1))
+done
+s=$(date +%s.%N); "$S" commit -q; e=$(date +%s.%N)
+printf 'commit %d directories at once: %.3f s\n' "$M" "$(echo "$e - $s" | bc)"
+# The floor: psql running the same scripts, each step in its own
+# transaction with a version-row insert (what a minimal tool must do).
+{
+	echo "CREATE TABLE versions (v int PRIMARY KEY);"
+	i=1
+	while [ "$i" -le "$M" ]; do
+		printf 'BEGIN;\nCREATE TABLE t_%d (id int PRIMARY KEY, v text);\nINSERT INTO versions VALUES (%d);\nCOMMIT;\n' "$i" "$i"
+		i=$((i + 1))
+	done
+} >"$out/floor_up.sql"
+{
+	i=$M
+	while [ "$i" -ge 1 ]; do
+		printf 'BEGIN;\nDROP TABLE t_%d;\nDELETE FROM versions WHERE v = %d;\nCOMMIT;\n' "$i" "$i"
+		i=$((i - 1))
+	done
+} >"$out/floor_down.sql"
+t() { s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); echo "$e - $s" | bc; }
+floor_up=$(t psql -X -q "$(db floor)" -f "$out/floor_up.sql")
+floor_down=$(t psql -X -q "$(db floor)" -f "$out/floor_down.sql")
+tool_up=$(t env DATABASE_URL="$(db tool)" "$S" checkout -q head)
+n=$(psql -X -At "$(db tool)" -c "SELECT count(*) FROM schema_registry.applied")
+[ "$n" = "$M" ] || echo "warning: $n of $M applied"
+# status with M applied, against the floor of any libpq client: psql
+# starting, connecting and reading the registry once
+st=$(best env DATABASE_URL="$(db tool)" "$S" status)
+stv=$(best "$S" --version)
+stp=$(best psql -X -At "$(db tool)" -c "SELECT count(*) FROM schema_registry.applied")
+tool_down=$(t env DATABASE_URL="$(db tool)" "$S" checkout -q base)
+printf 'up:   psql floor %.3f s, schema %.3f s, ratio %.3f\n' "$floor_up" "$tool_up" "$(echo "$tool_up / $floor_up" | bc -l)"
+printf 'down: psql floor %.3f s, schema %.3f s, ratio %.3f\n' "$floor_down" "$tool_down" "$(echo "$tool_down / $floor_down" | bc -l)"
+printf 'status with %d applied: %.1f ms (best of 5); psql reading the registry: %.1f ms, ratio %.2f; schema --version alone: %.1f ms\n' \
+	"$M" "$(echo "$st * 1000" | bc -l)" "$(echo "$stp * 1000" | bc -l)" \
+	"$(echo "$st / $stp" | bc -l)" "$(echo "$stv * 1000" | bc -l)"
+for peer in alembic sqitch; do
+	if command -v "$peer" >/dev/null 2>&1; then
+		echo "$peer is installed but not benchmarked here"
+	else
+		echo "$peer: not installed (no network beyond Debian packages)"
+	fi
+done
+
+# ---------------------------------------------------------------------------
+echo
 echo "== snapshots: pgbench -i -s ${BENCH_PGBENCH_SCALE:-20}, and ${BENCH_BYTEA_ROWS:-200000} random 2 KB bytea values"
 # One run each (not best of 5): each step moves hundreds of megabytes.
 # Every figure is wall-clock seconds on this machine; compare the two

@@ -53,6 +53,18 @@ static int split_step(struct parts *p, const struct sch_step *st,
 		p->vfile = xasprintf("%s/verify.sql", st->name);
 		rc = sch_sql_split(&p->verify, p->vfile, st->verify,
 				   strlen(st->verify));
+		if (!rc)
+			rc = sch_sql_classify(&p->verify, p->vfile, st->verify,
+					      strlen(st->verify), server_major);
+		for (size_t i = 0; !rc && i < p->verify.n; i++)
+			if (p->verify.stmts[i].flags & (SCH_SQL_TXCONTROL |
+							SCH_SQL_NOTX))
+				rc = sch_error_set(SCH_EPARSE,
+						   "%s:%d: %s is not allowed in "
+						   "verify.sql: it runs inside the "
+						   "step's transaction", p->vfile,
+						   p->verify.stmts[i].line,
+						   p->verify.stmts[i].what);
 	}
 	return rc;
 }
@@ -67,20 +79,6 @@ static int step_is_notx(const struct parts *p, const struct sch_step *st)
 	return 0;
 }
 
-static char *parents_array(const struct sch_rev *r)
-{
-	struct sch_buf b = SCH_BUF_INIT;
-	char hex[SCH_HEX_LEN + 1];
-
-	sch_buf_addch(&b, '{');
-	for (size_t i = 0; i < r->nparents; i++) {
-		sch_id_hex(hex, &r->parents[i]);
-		sch_buf_addf(&b, "%s%s", i ? "," : "", hex);
-	}
-	sch_buf_addch(&b, '}');
-	return sch_buf_detach(&b, NULL);
-}
-
 /* The registry statements of a step (row and event). */
 static void registry_stmts(struct sch_reg_stmt *row, struct sch_reg_stmt *ev,
 			   const struct sch_reg *reg, const struct sch_step *st,
@@ -93,7 +91,7 @@ static void registry_stmts(struct sch_reg_stmt *row, struct sch_reg_stmt *ev,
 	memset(ev, 0, sizeof(*ev));
 	sch_rev_format(&b, st->rev);
 	*body = sch_buf_detach(&b, NULL);
-	*parents = parents_array(st->rev);
+	*parents = sch_rev_parents_array(st->rev);
 	sch_id_hex(hex, &st->id);
 	if (st->is_up)
 		sch_reg_stmt_applied(row, reg, &st->id, *body, st->up, st->down,
@@ -169,10 +167,11 @@ static int run_notx(struct sch_pg *pg, struct sch_reg *reg,
 	if (rc)
 		return rc;
 	if (!ndone) {
-		struct sch_buf other = SCH_BUF_INIT, odir = SCH_BUF_INIT;
+		struct sch_buf other = SCH_BUF_INIT, odir = SCH_BUF_INIT,
+			       oname = SCH_BUF_INIT;
 		struct sch_id oid;
-		if (sch_reg_progress_any(reg, &other, &odir) == 1 &&
-		    !strcmp(odir.ptr, dir) &&
+		/* Only the same directory's interrupted step is continued. */
+		if (sch_reg_progress_named(reg, dir, st->name, &other) == 1 &&
 		    sch_id_parse(&oid, other.ptr, other.len) == 0 &&
 		    sch_id_cmp(&oid, &st->id)) {
 			free(done);
@@ -181,6 +180,7 @@ static int run_notx(struct sch_pg *pg, struct sch_reg *reg,
 		}
 		sch_buf_release(&other);
 		sch_buf_release(&odir);
+		sch_buf_release(&oname);
 		if (rc)
 			return rc;
 	}
@@ -227,7 +227,7 @@ static int run_notx(struct sch_pg *pg, struct sch_reg *reg,
 			goto out;
 		}
 		stmt_hash(h, p->text, s);
-		rc = sch_reg_progress_add(reg, &st->id, dir, i, h);
+		rc = sch_reg_progress_add(reg, &st->id, dir, i, h, st->name);
 		if (rc)
 			goto out;
 	}
@@ -331,9 +331,12 @@ out:
 static void inline_params(struct sch_buf *out, const struct sch_reg_stmt *s)
 {
 	const char *q = s->sql.ptr;
+	int quoted = 0;
 
 	while (*q) {
-		if (*q == '$' && q[1] >= '1' && q[1] <= '9') {
+		if (*q == '"')
+			quoted = !quoted; /* "" inside a name toggles twice */
+		if (!quoted && *q == '$' && q[1] >= '1' && q[1] <= '9') {
 			int k = q[1] - '1';
 			if (k < s->nparams && s->params[k])
 				sch_pg_quote_literal(out, s->params[k]);

@@ -8,14 +8,15 @@
 
 #include "schema/author.h"
 #include "schema/buf.h"
+#include "schema/error.h"
 
 static int clean(const char *s)
 {
 	return s && *s && !strpbrk(s, "<>\n");
 }
 
-void sch_author_now(char **who, int64_t *when, char tz[6],
-		    const struct sch_config *cfg)
+int sch_author_now(char **who, int64_t *when, char tz[6],
+		   const struct sch_config *cfg)
 {
 	const char *name = getenv("SCHEMA_AUTHOR_NAME");
 	const char *email = getenv("SCHEMA_AUTHOR_EMAIL");
@@ -46,8 +47,13 @@ void sch_author_now(char **who, int64_t *when, char tz[6],
 	if (date && *date) {
 		char *end;
 		long long v = strtoll(date, &end, 10);
-		if (!*end)
-			now = (time_t)v;
+		if (*end || v < 0) {
+			free(*who);
+			*who = NULL;
+			return sch_error_set(SCH_EUSAGE, "SCHEMA_AUTHOR_DATE must be "
+					     "unix seconds, not '%s'", date);
+		}
+		now = (time_t)v;
 	}
 	*when = (int64_t)now;
 	localtime_r(&now, &tm);
@@ -56,4 +62,5 @@ void sch_author_now(char **who, int64_t *when, char tz[6],
 		 labs(off) / 60 % 100, labs(off) % 60);
 	if (date && *date) /* reproducible: a fixed date is UTC */
 		memcpy(tz, "+0000", 6);
+	return 0;
 }

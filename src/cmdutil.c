@@ -12,14 +12,59 @@ int sch_cmd_optfail(int c, char **argv, const char *verb)
 {
 	const char *arg = argv[optind - 1];
 
+	/* Inside a group of short options (-zq) argv[optind - 1] may still
+	 * be the previous argument: name the option by optopt then. */
+	if (c == ':' && optopt)
+		return sch_error_set(SCH_EUSAGE, "option '-%c' of '%s' needs a "
+				     "value", optopt, verb);
 	if (c == ':')
 		return sch_error_set(SCH_EUSAGE, "option '%s' of '%s' needs a "
 				     "value", arg, verb);
-	if (optopt && arg && !(arg[0] == '-' && arg[1] == '-'))
+	if (optopt)
 		return sch_error_set(SCH_EUSAGE, "unknown option '-%c' for '%s'",
 				     optopt, verb);
 	return sch_error_set(SCH_EUSAGE, "unknown option '%s' for '%s'",
 			     arg ? arg : "?", verb);
+}
+
+int sch_cmd_target_args(struct sch_target_args *a, int argc, char **argv,
+			const char *verb, unsigned flags)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "full", no_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': a->url = optarg; break;
+		case 'e': a->env = optarg; break;
+		case 'j': a->json = 1; break;
+		case 'F':
+			if (!(flags & SCH_ARGS_FULL))
+				return sch_error_set(SCH_EUSAGE, "unknown option "
+						     "'--full' for '%s'", verb);
+			a->full = 1;
+			break;
+		default:
+			return sch_cmd_optfail(c, argv, verb);
+		}
+	}
+	if (optind < argc) {
+		if (a->env || optind + 1 < argc)
+			return sch_error_set(SCH_EUSAGE, "usage: schema %s [<env>] "
+					     "[--url URL] [--json]%s", verb,
+					     flags & SCH_ARGS_FULL ? " [--full]"
+								   : "");
+		a->env = argv[optind];
+	}
+	return 0;
 }
 
 int sch_cmd_count(long *out, const char *s, const char *opt)

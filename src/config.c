@@ -269,17 +269,24 @@ int sch_config_write_value(const char *path, const char *key,
 	const char *first = strchr(key, '.'), *last = strrchr(key, '.');
 	int rc;
 
+	if (!first)
+		return sch_error_set(SCH_EINVAL, "bad config key '%s': it needs "
+				     "a section", key);
 	rc = sch_buf_read_file(&b, path);
 	if (rc && rc != SCH_ENOTFOUND)
 		goto out;
 	rc = 0;
-	if (!first)
-		return sch_error_set(SCH_EINVAL, "bad config key '%s'", key);
-	if (first == last)
+	if (first == last) {
 		sch_buf_addf(&hdr, "[%.*s]", (int)(first - key), key);
-	else
-		sch_buf_addf(&hdr, "[%.*s \"%.*s\"]", (int)(first - key), key,
-			     (int)(last - first - 1), first + 1);
+	} else {
+		sch_buf_addf(&hdr, "[%.*s \"", (int)(first - key), key);
+		for (const char *q = first + 1; q < last; q++) {
+			if (*q == '"' || *q == '\\')
+				sch_buf_addch(&hdr, '\\');
+			sch_buf_addch(&hdr, *q);
+		}
+		sch_buf_addstr(&hdr, "\"]");
+	}
 	if (b.len && b.ptr[b.len - 1] != '\n')
 		sch_buf_addch(&b, '\n');
 	/* Simple and safe: a new section block at the end; later values win. */

@@ -50,6 +50,7 @@ static const struct cmd commands[] = {
 	{ "status", cmd_status, SCH_CMD_REPO, NULL },
 	{ "switch", cmd_switch, SCH_CMD_REPO | SCH_CMD_WRITES, NULL },
 	{ "tag", cmd_tag, SCH_CMD_REPO | SCH_CMD_WRITES, NULL },
+	{ "task", cmd_task, SCH_CMD_REPO | SCH_CMD_NOTXN, NULL },
 	{ "validate", cmd_validate, SCH_CMD_REPO, NULL },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -67,7 +68,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: schema [--repo DIR] <command> [<args>]\n\n"
 		   "commands:");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "%s %s", i % 8 ? "" : "\n  ", commands[i].name);
+		fprintf(f, "%s%s", i % 8 ? " " : "\n  ", commands[i].name);
 	fprintf(f, "\n\n'schema <command> --help' describes a command.\n");
 }
 
@@ -223,6 +224,35 @@ static int wants_help(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * A password given on the command line (--url postgresql://u:pw@h/db, or
+ * password=... in a conninfo) stays readable in /proc/<pid>/cmdline for
+ * the whole run. Keep a private copy of such arguments and blank the
+ * password in the original memory, which is what `ps` shows.
+ */
+static void hide_passwords(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i], *scheme = strstr(a, "://");
+		char *pw = NULL, *end = NULL;
+		if (scheme) {
+			char *at = strchr(scheme + 3, '@');
+			char *colon = strchr(scheme + 3, ':');
+			if (at && colon && colon < at) {
+				pw = colon + 1;
+				end = at;
+			}
+		} else if ((pw = strstr(a, "password="))) {
+			pw += 9;
+			end = pw + strcspn(pw, " ");
+		}
+		if (!pw || end <= pw)
+			continue;
+		argv[i] = xstrdup(a);
+		memset(pw, '*', (size_t)(end - pw));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct sch_ctx ctx;
@@ -231,6 +261,7 @@ int main(int argc, char **argv)
 
 	memset(&ctx, 0, sizeof(ctx));
 	opterr = 0;
+	hide_passwords(argc, argv);
 	ctx.repo_opt = getenv("SCHEMA_DIR");
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "--repo") && i + 1 < argc) {

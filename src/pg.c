@@ -19,6 +19,8 @@
 
 #include <libpq-fe.h>
 
+#include "pq_lazy.h"
+
 #include "schema/buf.h"
 #include "schema/error.h"
 #include "schema/pg.h"

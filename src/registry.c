@@ -83,6 +83,7 @@ void sch_reg_ddl(struct sch_buf *out, const char *schema)
 		"  direction text NOT NULL,\n"
 		"  stmt_index int NOT NULL,\n"
 		"  stmt_hash text NOT NULL,\n"
+		"  name text NOT NULL,\n"
 		"  PRIMARY KEY (revision, direction, stmt_index)\n);\n"
 		"INSERT INTO %s.meta VALUES ('format', '%d') "
 		"ON CONFLICT (key) DO NOTHING;\n",
@@ -118,7 +119,18 @@ int sch_reg_ensure(struct sch_reg *r)
 				       "database");
 			goto out;
 		}
-		/* Format 1 is the only one so far: nothing to upgrade. */
+		if (atoi(v.ptr) < 2) {
+			sch_buf_reset(&sql);
+			sch_buf_addf(&sql,
+				     "BEGIN;\n"
+				     "ALTER TABLE %s.progress ADD COLUMN IF NOT EXISTS "
+				     "name text NOT NULL DEFAULT '';\n"
+				     "UPDATE %s.meta SET value = '2' WHERE key = "
+				     "'format';\nCOMMIT;\n", r->q, r->q);
+			rc = sch_pg_exec_script(r->pg, sql.ptr);
+			if (rc)
+				sch_pg_rollback(r->pg);
+		}
 		goto out;
 	}
 	sch_buf_addstr(&sql, "BEGIN;\n");
@@ -481,24 +493,40 @@ int sch_reg_progress(struct sch_reg *r, const struct sch_id *id,
 
 int sch_reg_progress_add(struct sch_reg *r, const struct sch_id *id,
 			 const char *direction, size_t index,
-			 const char *hash)
+			 const char *hash, const char *name)
 {
 	struct sch_buf sql = SCH_BUF_INIT;
 	char hex[SCH_HEX_LEN + 1], idx[24];
-	const char *p[4] = { hex, direction, idx, hash };
+	const char *p[5] = { hex, direction, idx, hash, name };
 	int rc;
 
 	sch_id_hex(hex, id);
 	snprintf(idx, sizeof(idx), "%zu", index);
-	sch_buf_addf(&sql, "INSERT INTO %s.progress VALUES ($1, $2, $3, $4) "
+	sch_buf_addf(&sql, "INSERT INTO %s.progress VALUES ($1, $2, $3, $4, $5) "
 		     "ON CONFLICT DO NOTHING", r->q);
-	rc = sch_pg_exec(r->pg, NULL, SCH_PG_COMMAND, sql.ptr, 4, p);
+	rc = sch_pg_exec(r->pg, NULL, SCH_PG_COMMAND, sql.ptr, 5, p);
 	sch_buf_release(&sql);
 	return rc;
 }
 
+int sch_reg_progress_named(struct sch_reg *r, const char *direction,
+			   const char *name, struct sch_buf *rev)
+{
+	struct sch_buf sql = SCH_BUF_INIT;
+	const char *p[2] = { direction, name };
+	int rc;
+
+	sch_buf_addf(&sql, "SELECT revision FROM %s.progress WHERE direction = $1 "
+		     "AND name = $2 ORDER BY revision LIMIT 1", r->q);
+	rc = sch_pg_query_value(rev, r->pg, sql.ptr, 2, p);
+	sch_buf_release(&sql);
+	if (rc == SCH_ENOTFOUND)
+		return 0;
+	return rc ? rc : 1;
+}
+
 int sch_reg_progress_any(struct sch_reg *r, struct sch_buf *rev,
-			 struct sch_buf *direction)
+			 struct sch_buf *direction, struct sch_buf *name)
 {
 	struct sch_buf sql = SCH_BUF_INIT;
 	struct sch_pg_result *res = NULL;
@@ -507,7 +535,7 @@ int sch_reg_progress_any(struct sch_reg *r, struct sch_buf *rev,
 	rc = sch_reg_exists(r, &exists);
 	if (rc || !exists)
 		goto out;
-	sch_buf_addf(&sql, "SELECT revision, direction, count(*) FROM %s.progress "
+	sch_buf_addf(&sql, "SELECT revision, direction, min(name) FROM %s.progress "
 		     "GROUP BY 1, 2 LIMIT 1", r->q);
 	rc = sch_pg_exec(r->pg, &res, SCH_PG_TUPLES, sql.ptr, 0, NULL);
 	if (!rc && sch_pg_result_rows(res) > 0) {
@@ -515,6 +543,10 @@ int sch_reg_progress_any(struct sch_reg *r, struct sch_buf *rev,
 		sch_buf_addstr(rev, sch_pg_result_value(res, 0, 0));
 		sch_buf_reset(direction);
 		sch_buf_addstr(direction, sch_pg_result_value(res, 0, 1));
+		if (name) {
+			sch_buf_reset(name);
+			sch_buf_addstr(name, sch_pg_result_value(res, 0, 2));
+		}
 		rc = 1;
 	}
 out:

@@ -29,6 +29,20 @@ void sch_rev_release(struct sch_rev *r)
 	memset(r, 0, sizeof(*r));
 }
 
+char *sch_rev_parents_array(const struct sch_rev *r)
+{
+	struct sch_buf b = SCH_BUF_INIT;
+	char hex[SCH_HEX_LEN + 1];
+
+	sch_buf_addch(&b, '{');
+	for (size_t i = 0; i < r->nparents; i++) {
+		sch_id_hex(hex, &r->parents[i]);
+		sch_buf_addf(&b, "%s%s", i ? "," : "", hex);
+	}
+	sch_buf_addch(&b, '}');
+	return sch_buf_detach(&b, NULL);
+}
+
 void sch_rev_add_parent(struct sch_rev *r, const struct sch_id *id)
 {
 	r->parents = xrealloc(r->parents, (r->nparents + 1) * sizeof(*id));
@@ -125,6 +139,9 @@ int sch_rev_parse_author(struct sch_rev *r, const char *v, size_t n)
 		return SCH_EPARSE;
 	if (p < end && *p == '-')
 		p++;
+	/* Canonical digits only: one revision must have one id. */
+	if (p < end && *p == '0' && (p + 1 >= end || p[1] != ' ' || p[-1] == '-'))
+		return SCH_EPARSE;
 	while (p < end && *p >= '0' && *p <= '9' && digits < 18) {
 		secs = secs * 10 + (*p++ - '0');
 		digits++;
@@ -203,7 +220,11 @@ int sch_rev_parse(struct sch_rev *out, const char *body, size_t len)
 		}
 		stage = st;
 		if (st <= ST_VERIFY) {
-			if (sch_id_parse(&id, sp + 1, vlen)) {
+			int lower = 1;
+			for (size_t k = 0; k < vlen; k++)
+				if (sp[1 + k] >= 'A' && sp[1 + k] <= 'F')
+					lower = 0;
+			if (!lower || sch_id_parse(&id, sp + 1, vlen)) {
 				rc = sch_error_set(SCH_ECORRUPT,
 						   "revision line %d: bad id",
 						   lineno);
@@ -266,8 +287,7 @@ int sch_rev_parse(struct sch_rev *out, const char *body, size_t len)
 	out->message = xstrndup(p, (size_t)(end - p));
 	return 0;
 fail:
-	sch_rev_release(out);
-	sch_rev_init(out);
+	sch_rev_release(out); /* zeroed: releasing it again is harmless */
 	return rc;
 }
 
@@ -278,11 +298,10 @@ int sch_rev_load(struct sch_rev *out, struct sch_txn *t,
 	char hex[SCH_HEX_LEN + 1];
 	int rc;
 
-	sch_rev_init(out);
+	memset(out, 0, sizeof(*out));
 	rc = sch_object_get_typed(&body, t, id, SCH_OBJ_REV);
 	if (rc)
 		goto out;
-	sch_rev_release(out);
 	rc = sch_rev_parse(out, body.ptr, body.len);
 	if (rc) {
 		sch_id_hex(hex, id);

@@ -58,7 +58,7 @@ int sch_meta_parse(struct sch_meta *out, const char *text, size_t len,
 		const char *le = nl ? nl : end, *sp, *v;
 		size_t n = (size_t)(le - p), klen, vlen;
 		lineno++;
-		if (n && p[n - 1] == '\r')
+		while (n && p[n - 1] == '\r')
 			n--;
 		if (n == 0) {
 			in_header = 0;
@@ -217,6 +217,11 @@ static int name_seq(const char *name, unsigned long *seq)
 			return 0;
 	*seq = v;
 	return 1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -512,6 +517,149 @@ int sch_wt_resolve(struct sch_wt *wt, struct sch_txn *t)
 		qsort_r(wt->byid, wt->n, sizeof(size_t), byid_cmp, wt);
 	}
 	return rc;
+}
+
+int sch_wt_edited(struct sch_txn *t, const struct sch_wt_entry *e,
+		  int *direct)
+{
+	const void *v;
+	size_t vl;
+	struct sch_id old;
+	struct sch_rev r;
+
+	*direct = 0;
+	if (sch_kv_get(t, SCH_DB_WORKTREE, e->name, strlen(e->name), &v, &vl) ||
+	    vl != SCH_ID_LEN)
+		return 0;
+	memcpy(old.b, v, SCH_ID_LEN);
+	if (!sch_id_cmp(&old, &e->id))
+		return 0;
+	*direct = 1;
+	if (sch_rev_load(&r, t, &old) == 0) {
+		if (!sch_id_cmp(&r.up, &e->rev.up) &&
+		    !sch_id_cmp(&r.down, &e->rev.down) &&
+		    r.has_verify == e->rev.has_verify &&
+		    (!r.has_verify || !sch_id_cmp(&r.verify, &e->rev.verify)) &&
+		    !strcmp(r.message, e->rev.message) &&
+		    r.nparents == e->rev.nparents &&
+		    r.ndepends == e->rev.ndepends && r.nlabels == e->rev.nlabels &&
+		    r.nflags == e->rev.nflags)
+			*direct = 0;
+		sch_rev_release(&r);
+	}
+	return 1;
+}
+
+static const char *const sig_files[] = { "meta", "up.sql", "down.sql",
+					  "verify.sql" };
+
+/* 4 x (size, mtime s, mtime ns). */
+static void stat_sig(int64_t sig[12], const char *dir, const char *name)
+{
+	for (int i = 0; i < 4; i++) {
+		char *p = xasprintf("%s/%s/%s", dir, name, sig_files[i]);
+		struct stat st;
+		if (stat(p, &st) == 0) {
+			sig[3 * i] = (int64_t)st.st_size;
+			sig[3 * i + 1] = (int64_t)st.st_mtim.tv_sec;
+			sig[3 * i + 2] = (int64_t)st.st_mtim.tv_nsec;
+		} else {
+			sig[3 * i] = -1;
+			sig[3 * i + 1] = sig[3 * i + 2] = 0;
+		}
+		free(p);
+	}
+}
+
+int sch_wt_record_stat(struct sch_txn *t, const char *dir, const char *name)
+{
+	int64_t sig[12];
+
+	stat_sig(sig, dir, name);
+	return sch_kv_put(t, SCH_DB_WTSTAT, name, strlen(name), sig, sizeof(sig));
+}
+
+void sch_strlist_release(struct sch_strlist *l)
+{
+	strv_free(l->v, l->n);
+	memset(l, 0, sizeof(*l));
+}
+
+/* 1 when e's own files differ from the revision `old` records. */
+static int own_differs(struct sch_txn *t, struct sch_wt_entry *e,
+		       const struct sch_id *old)
+{
+	struct sch_rev r;
+	struct sch_id up, down, verify;
+	int differs = 1;
+
+	if (sch_rev_load(&r, t, old))
+		return 1;
+	sch_object_hash(&up, SCH_OBJ_BLOB, e->up.ptr, e->up.len);
+	sch_object_hash(&down, SCH_OBJ_BLOB, e->down.ptr, e->down.len);
+	if (e->has_verify)
+		sch_object_hash(&verify, SCH_OBJ_BLOB, e->verify.ptr,
+				e->verify.len);
+	if (!sch_id_cmp(&r.up, &up) && !sch_id_cmp(&r.down, &down) &&
+	    r.has_verify == e->has_verify &&
+	    (!e->has_verify || !sch_id_cmp(&r.verify, &verify)) &&
+	    !strcmp(r.message, e->meta.message) &&
+	    r.nparents == e->meta.nparents && r.ndepends == e->meta.ndepends &&
+	    r.nlabels == e->meta.nlabels && r.nflags == e->meta.nflags)
+		differs = 0;
+	sch_rev_release(&r);
+	return differs;
+}
+
+int sch_wt_scan_edits(struct sch_txn *t, const char *dir,
+		      struct sch_strlist *edited, struct sch_strlist *uncommitted)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		const void *v, *sv;
+		size_t vl, svl;
+		unsigned long seq;
+		int64_t sig[12];
+		struct sch_id old;
+		struct sch_wt_entry e;
+		if (!name_seq(de->d_name, &seq))
+			continue;
+		if (sch_kv_get(t, SCH_DB_WORKTREE, de->d_name, strlen(de->d_name),
+			       &v, &vl) || vl != SCH_ID_LEN) {
+			if (uncommitted)
+				strv_push(&uncommitted->v, &uncommitted->n,
+					  de->d_name, strlen(de->d_name));
+			continue;
+		}
+		memcpy(old.b, v, SCH_ID_LEN);
+		stat_sig(sig, dir, de->d_name);
+		if (sch_kv_get(t, SCH_DB_WTSTAT, de->d_name, strlen(de->d_name),
+			       &sv, &svl) == 0 && svl == sizeof(sig) &&
+		    !memcmp(sv, sig, sizeof(sig)))
+			continue;
+		memset(&e, 0, sizeof(e));
+		e.name = xstrdup(de->d_name);
+		if (load_entry(&e, dir) || own_differs(t, &e, &old)) {
+			if (edited)
+				strv_push(&edited->v, &edited->n, de->d_name,
+					  strlen(de->d_name));
+		}
+		free(e.name);
+		sch_meta_release(&e.meta);
+		sch_buf_release(&e.up);
+		sch_buf_release(&e.down);
+		sch_buf_release(&e.verify);
+	}
+	closedir(d);
+	if (edited && edited->n > 1)
+		qsort(edited->v, edited->n, sizeof(char *), cmp_str);
+	if (uncommitted && uncommitted->n > 1)
+		qsort(uncommitted->v, uncommitted->n, sizeof(char *), cmp_str);
+	return 0;
 }
 
 int sch_wt_store(struct sch_txn *t, const struct sch_wt_entry *e)

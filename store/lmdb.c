@@ -18,7 +18,7 @@ static const char *const db_names[SCH_DB__COUNT] = {
 	[SCH_DB_REFLOG] = "reflog",       [SCH_DB_STATES] = "states",
 	[SCH_DB_WORKTREE] = "worktree",   [SCH_DB_HEADS] = "heads",
 	[SCH_DB_SNAPSHOTS] = "snapshots", [SCH_DB_TASKS] = "tasks",
-	[SCH_DB_META] = "meta",
+	[SCH_DB_META] = "meta",           [SCH_DB_WTSTAT] = "wtstat",
 };
 
 struct sch_store {
@@ -107,17 +107,29 @@ int sch_store_open(struct sch_store **out, const char *dir, int create)
 	rc = mdb_env_set_maxreaders(s->env, 126);
 	if (rc)
 		goto fail;
-	rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NORDAHEAD, 0644);
+	rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0644);
 	if (rc)
 		goto fail;
-	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	/* Open the databases in a read transaction, so that a reading
+	 * command never waits for a writer; create them (a new store, or one
+	 * from before a database was added) in a write transaction. */
+	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
 	if (rc)
 		goto fail;
-	for (int i = 0; i < SCH_DB__COUNT; i++) {
-		rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i]);
-		if (rc)
+	for (int i = 0; i < SCH_DB__COUNT && !rc; i++)
+		rc = mdb_dbi_open(txn, db_names[i], 0, &s->dbi[i]);
+	if (rc == MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+		if (rc) {
+			txn = NULL;
 			goto fail;
+		}
+		for (int i = 0; i < SCH_DB__COUNT && !rc; i++)
+			rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i]);
 	}
+	if (rc)
+		goto fail;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc)

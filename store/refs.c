@@ -192,12 +192,27 @@ int sch_ref_write(struct sch_txn *t, const char *name,
 int sch_ref_write_symbolic(struct sch_txn *t, const char *name,
 			   const char *target, const char *msg)
 {
-	struct sch_buf v = SCH_BUF_INIT;
-	int rc;
+	struct sch_buf v = SCH_BUF_INIT, old = SCH_BUF_INIT, m = SCH_BUF_INIT;
+	struct sch_id from, to;
+	int had_from, had_to, rc;
 
+	/* The reflog records what the symbolic ref resolved to before and
+	 * after, and both names in the message. */
+	had_from = sch_ref_read(&from, t, name) == 0;
+	if (sch_ref_read_symbolic(&old, t, name) != 1)
+		sch_buf_reset(&old);
+	had_to = sch_ref_read(&to, t, target) == 0;
 	sch_buf_addf(&v, SYMREF "%s", target);
 	rc = sch_kv_put(t, SCH_DB_REFS, name, strlen(name), v.ptr, v.len);
+	if (!rc && strcmp(old.ptr, target)) {
+		sch_buf_addf(&m, "%s: %s%s%s", msg ? msg : "symbolic",
+			     old.len ? old.ptr : "", old.len ? " -> " : "", target);
+		rc = reflog_append(t, name, had_from ? &from : NULL,
+				   had_to ? &to : NULL, m.ptr);
+	}
 	sch_buf_release(&v);
+	sch_buf_release(&old);
+	sch_buf_release(&m);
 	return rc;
 }
 

@@ -12,7 +12,8 @@
  * user.email from the config, else the login name and user@host.
  * SCHEMA_AUTHOR_DATE (unix seconds) overrides the clock. *who is malloc'd.
  */
-void sch_author_now(char **who, int64_t *time, char tz[6],
-		    const struct sch_config *cfg);
+int sch_author_now(char **who, int64_t *time, char tz[6],
+		   const struct sch_config *cfg);
+/* Returns 0, or SCH_EUSAGE when SCHEMA_AUTHOR_DATE is not unix seconds. */
 
 #endif

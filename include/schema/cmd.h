@@ -54,7 +54,6 @@ int sch_cmd_current_branch(struct sch_buf *out, struct sch_txn *t);
 /* Finds the repository for commands that need none yet (init). */
 int sch_ctx_locate(struct sch_ctx *ctx, int must_exist);
 
-#endif
 
 /* For getopt_long's '?' or ':' (main sets opterr = 0): a one-line usage
  * error naming the option. Returns SCH_EUSAGE. */
@@ -88,6 +87,7 @@ SCH_CMD(current);
 SCH_CMD(stamp);
 SCH_CMD(audit);
 SCH_CMD(validate);
+SCH_CMD(task);
 SCH_CMD(backup);
 SCH_CMD(snapshots);
 SCH_CMD(restore);
@@ -122,6 +122,41 @@ struct sch_run_opts {
 	long last_n;		/* rollback -N: revert the last N applied */
 };
 int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o);
+/* Parses the options common to checkout, migrate and rollback; a "-N"
+ * argument is taken as a relative spec, not an option. */
+int sch_run_parse(struct sch_run_opts *o, int argc, char **argv,
+		  const char *verb);
+
+struct sch_envpol;
+struct sch_pg;
+struct sch_reg;
+struct sch_applied_set;
+/* Resolves and opens the target, reads its registry (scripts too when
+ * asked): what current and status share. */
+int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
+			struct sch_envpol *pol, struct sch_pg **pg,
+			struct sch_reg *reg, struct sch_applied_set *applied,
+			int scripts);
+
+struct json_t;
+/* A revision as a JSON object (log --json, show --json); new reference. */
+struct json_t *sch_log_rev_json(const struct sch_id *id,
+				const struct sch_rev *r, const char *deco);
+
+/*
+ * The options of commands that read one database: [<env>] [--url URL]
+ * [--env NAME] [--json] and, with SCH_ARGS_FULL, [--full]. Returns 0 or
+ * SCH_EUSAGE.
+ */
+#define SCH_ARGS_FULL 1
+struct sch_target_args {
+	const char *url, *env;
+	int json, full;
+};
+int sch_cmd_target_args(struct sch_target_args *a, int argc, char **argv,
+			const char *verb, unsigned flags);
 
 /* The directory name a revision was committed from, or NULL (malloc'd). */
 char *sch_cmd_dir_name(struct sch_txn *t, const struct sch_id *id);
+
+#endif

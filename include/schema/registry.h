@@ -6,7 +6,8 @@
  *   applied(revision, rev_body, parents, up_sql, down_sql, verify_sql,
  *           applied_at, applied_by, state, duration_ms, seq)
  *   events(seq, at_us, actor, action, revision, detail, prev_hash, hash)
- *   progress(revision, direction, stmt_index, stmt_hash)  notx resumption
+ *   progress(revision, direction, stmt_index, stmt_hash, name)  notx
+ *           resumption; name is the step's migration directory
  *
  * `rev_body` is the revision object's body, so a revision the local
  * repository lacks can be rebuilt (and verified: its id is the hash of
@@ -25,7 +26,7 @@
 #include "schema/pg.h"
 #include "schema/revision.h"
 
-#define SCH_REG_FORMAT 1
+#define SCH_REG_FORMAT 2 /* 2: progress.name */
 #define SCH_REG_DEFAULT "schema_registry"
 
 struct sch_reg {
@@ -132,10 +133,14 @@ int sch_reg_progress(struct sch_reg *r, const struct sch_id *id,
 		     const char *direction, char ***hashes, size_t *n);
 int sch_reg_progress_add(struct sch_reg *r, const struct sch_id *id,
 			 const char *direction, size_t index,
-			 const char *hash);
-/* Any unfinished notx step: fills revision hex and direction, 1 when
- * one exists. */
+			 const char *hash, const char *name);
+/* The unfinished notx step of directory `name` in `direction` (another
+ * revision of the same directory): its hex id into rev, 1 when found. */
+int sch_reg_progress_named(struct sch_reg *r, const char *direction,
+			   const char *name, struct sch_buf *rev);
+/* Any unfinished notx step: fills revision hex, direction and the step's
+ * name (its migration directory; name may be NULL), 1 when one exists. */
 int sch_reg_progress_any(struct sch_reg *r, struct sch_buf *rev,
-			 struct sch_buf *direction);
+			 struct sch_buf *direction, struct sch_buf *name);
 
 #endif

@@ -65,6 +65,9 @@ int sch_rev_flag_known(const char *flag);
  * Returns 0 or SCH_EPARSE (no message set). */
 int sch_rev_parse_author(struct sch_rev *r, const char *v, size_t n);
 
+/* The parents as a PostgreSQL text[] literal ("{hex,hex}"), malloc'd. */
+char *sch_rev_parents_array(const struct sch_rev *r);
+
 void sch_rev_add_parent(struct sch_rev *r, const struct sch_id *id);
 void sch_rev_add_depends(struct sch_rev *r, const struct sch_id *id);
 void sch_rev_add_label(struct sch_rev *r, const char *label);

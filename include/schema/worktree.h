@@ -90,6 +90,37 @@ struct sch_wt_entry *sch_wt_find(const struct sch_wt *wt, const char *name);
 struct sch_wt_entry *sch_wt_find_id(const struct sch_wt *wt,
 				    const struct sch_id *id);
 
+/*
+ * 1 when the directory was committed as another revision than it makes
+ * now (edited after its commit), else 0. *direct is set when its own
+ * files changed, and left 0 when only a parent it names changed.
+ */
+int sch_wt_edited(struct sch_txn *t, const struct sch_wt_entry *e,
+		  int *direct);
+
+/*
+ * Records the stat signature (size and mtime of meta, up.sql, down.sql,
+ * verify.sql) of a committed directory, so that later checks can skip
+ * reading directories whose files were not touched. Returns 0 or an LMDB
+ * error.
+ */
+int sch_wt_record_stat(struct sch_txn *t, const char *dir, const char *name);
+
+/*
+ * The fast check behind `status`: directories of dir whose own files
+ * changed since their commit (edited, appended to edited as names) and
+ * directories never committed (to uncommitted). Only directories whose
+ * stat signature changed are read. Either list may be NULL.
+ * Returns 0, SCH_EIO.
+ */
+struct sch_strlist {
+	char **v;
+	size_t n;
+};
+void sch_strlist_release(struct sch_strlist *l);
+int sch_wt_scan_edits(struct sch_txn *t, const char *dir,
+		      struct sch_strlist *edited, struct sch_strlist *uncommitted);
+
 /* Stores the entry's blobs and revision. Returns 0, SCH_EFULL, SCH_EIO. */
 int sch_wt_store(struct sch_txn *t, const struct sch_wt_entry *e);
 

@@ -13,14 +13,9 @@
 
 SCH_CMD(audit)
 {
-	static const struct option opts[] = {
-		{ "url", required_argument, NULL, 'u' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct sch_target_args ta;
 	const char *url = NULL, *env = NULL;
-	int json = 0, c, rc;
+	int json = 0, rc;
 	struct sch_envpol pol;
 	struct sch_pg *pg = NULL;
 	struct sch_reg reg;
@@ -29,22 +24,12 @@ SCH_CMD(audit)
 
 	memset(&pol, 0, sizeof(pol));
 	memset(&reg, 0, sizeof(reg));
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u': url = optarg; break;
-		case 'e': env = optarg; break;
-		case 'j': json = 1; break;
-		default:
-			return sch_cmd_optfail(c, argv, ctx->verb);
-		}
-	}
-	if (optind < argc) {
-		if (env || optind + 1 < argc)
-			return sch_error_set(SCH_EUSAGE, "usage: schema audit "
-					     "[<env>] [--url URL] [--json]");
-		env = argv[optind];
-	}
+	rc = sch_cmd_target_args(&ta, argc, argv, ctx->verb, 0);
+	if (rc)
+		return rc;
+	url = ta.url;
+	env = ta.env;
+	json = ta.json;
 	rc = sch_target_policy(&pol, &ctx->config, env, url);
 	if (!rc)
 		rc = sch_target_connect(&pg, &pol);

@@ -69,9 +69,10 @@ static int relative(struct sch_idlist *out, const char *spec, void *arg)
 		if (rc)
 			goto out;
 		if ((size_t)n > p.nup) {
+			size_t pending = p.nup;
 			sch_plan_release(&p);
 			rc = sch_error_set(SCH_EINVAL, "'%s': only %zu revisions "
-					   "are pending", spec, p.nup);
+					   "are pending", spec, pending);
 			goto out;
 		}
 		for (size_t i = 0; i < (size_t)n; i++)
@@ -273,8 +274,6 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 		actor = sch_reg_actor(&reg);
 		if (!o->dry_run) {
 			rc = sch_reg_lock(&reg, o->lock_timeout_ms);
-			if (!rc)
-				rc = sch_reg_ensure(&reg);
 			if (rc)
 				goto out;
 		}
@@ -283,7 +282,7 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 			goto out;
 		{
 			struct sch_buf r = SCH_BUF_INIT, d = SCH_BUF_INIT;
-			if (!o->dry_run && sch_reg_progress_any(&reg, &r, &d) == 1)
+			if (!o->dry_run && sch_reg_progress_any(&reg, &r, &d, NULL) == 1)
 				fprintf(stderr, "schema: note: an interrupted "
 					"statement-by-statement step of %.12s (%s) "
 					"will resume\n", r.ptr, d.ptr);
@@ -293,13 +292,19 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 	}
 	/* Targets. */
 	if (o->mode == SCH_PLAN_ROLLBACK && o->last_n > 0) {
+		if ((size_t)o->last_n > applied.n) {
+			rc = sch_error_set(SCH_EINVAL, "'-%ld': only %zu revision%s "
+					   "applied", o->last_n, applied.n,
+					   applied.n == 1 ? " is" : "s are");
+			goto out;
+		}
 		rc = sch_plan_graph(&g, ctx->txn, &applied, &targets);
 		if (!rc)
 			rc = sch_plan_last(&plan, &g, &applied, (size_t)o->last_n);
 	} else {
 		for (int i = 0; i < o->nspecs && !rc; i++)
 			rc = sch_revspec_resolve(&targets, ctx->txn, o->specs[i],
-						 relative, &rel);
+						 o->sql ? NULL : relative, &rel);
 		if (!rc)
 			rc = sch_plan_graph(&g, ctx->txn, &applied, &targets);
 		if (!rc)
@@ -377,6 +382,11 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 		rc = sch_error_wrap(rc, "%s aborted before any change", verb);
 		goto out;
 	}
+	/* The registry is created only once the run is sure to change
+	 * something: a refused or aborted run leaves the database as it was. */
+	rc = sch_reg_ensure(&reg);
+	if (rc)
+		goto out;
 	for (size_t i = 0; i < plan.ndown && !rc; i++)
 		rc = do_step(ctx, pg, &reg, &g.nodes[plan.down[i]], &applied, 0,
 			     actor, verb, NULL, o->quiet);
@@ -419,9 +429,6 @@ out:
 	return rc;
 }
 
-/* Options common to checkout, migrate and rollback. */
-int sch_run_parse(struct sch_run_opts *o, int argc, char **argv,
-		  const char *verb);
 int sch_run_parse(struct sch_run_opts *o, int argc, char **argv,
 		  const char *verb)
 {
@@ -448,6 +455,11 @@ int sch_run_parse(struct sch_run_opts *o, int argc, char **argv,
 		for (const char *q = a + 1; numeric && *q; q++)
 			if (*q < '0' || *q > '9')
 				numeric = 0;
+		if (numeric && i > 1 && (!strcmp(argv[i - 1], "--from") ||
+					 !strcmp(argv[i - 1], "--lock-timeout") ||
+					 !strcmp(argv[i - 1], "--url") ||
+					 !strcmp(argv[i - 1], "--env")))
+			numeric = 0; /* the value of an option */
 		if (numeric && nrel < 16)
 			rel[nrel++] = argv[i];
 		else

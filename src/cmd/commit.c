@@ -10,6 +10,7 @@
 #include "schema/graph.h"
 #include "schema/hooks.h"
 #include "schema/refs.h"
+#include "schema/revspec.h"
 #include "schema/ui.h"
 #include "schema/worktree.h"
 
@@ -32,29 +33,6 @@ static char *recorded_name(struct sch_txn *t, const struct sch_id *id)
 		}
 	sch_cursor_close(c);
 	return name;
-}
-
-/* 1 when the directory's own files differ from the stored revision. */
-static int own_content_changed(struct sch_txn *t, const struct sch_wt_entry *e,
-			       const struct sch_id *old)
-{
-	struct sch_rev r;
-	struct sch_buf a = SCH_BUF_INIT, b = SCH_BUF_INIT;
-	int changed = 1;
-
-	if (sch_rev_load(&r, t, old))
-		return 1;
-	/* Compare with parents blanked: only the directory's own text. */
-	if (!sch_id_cmp(&r.up, &e->rev.up) && !sch_id_cmp(&r.down, &e->rev.down) &&
-	    r.has_verify == e->rev.has_verify &&
-	    (!r.has_verify || !sch_id_cmp(&r.verify, &e->rev.verify)) &&
-	    !strcmp(r.message, e->rev.message) &&
-	    r.nparents == e->rev.nparents && r.ndepends == e->rev.ndepends)
-		changed = 0;
-	sch_rev_release(&r);
-	sch_buf_release(&a);
-	sch_buf_release(&b);
-	return changed;
 }
 
 /* Entries in an order where parents (within the worktree) come first. */
@@ -106,22 +84,46 @@ static size_t wt_order(const struct sch_wt *wt, size_t **out)
 }
 
 /* 1 when `anc` is `id` or one of its ancestors. */
-static int descends(struct sch_graph *g, const struct sch_id *id,
-		    const struct sch_id *anc)
+/*
+ * 1 when `anc` is `id` or one of its ancestors. Walks parents from id,
+ * through the worktree's revisions first and the store's after, and gives
+ * up after a bounded number of revisions: a new tip builds on the branch
+ * head a few steps back, and following a long history to its root to
+ * prove the opposite would make commit grow with the history.
+ */
+#define DESCENDS_LIMIT 2000
+static int descends(struct sch_txn *t, const struct sch_wt *wt,
+		    const struct sch_id *id, const struct sch_id *anc)
 {
-	uint32_t idx;
-	long a;
-	uint8_t *mark;
-	int hit;
+	struct sch_idlist queue = { 0 };
+	int hit = 0;
 
-	if (sch_graph_add(&idx, g, id))
-		return 0;
-	a = sch_graph_find(g, anc);
-	if (a < 0)
-		return 0;
-	mark = sch_graph_ancestors(g, &idx, 1, 0);
-	hit = mark[a];
-	free(mark);
+	sch_idlist_push(&queue, id);
+	for (size_t i = 0; i < queue.n && i < DESCENDS_LIMIT && !hit; i++) {
+		struct sch_id cur = queue.v[i];
+		const struct sch_wt_entry *e;
+		struct sch_rev r;
+		const struct sch_rev *rp;
+		if (!sch_id_cmp(&cur, anc)) {
+			hit = 1;
+			break;
+		}
+		e = sch_wt_find_id(wt, &cur);
+		if (e) {
+			rp = &e->rev;
+		} else if (sch_rev_load(&r, t, &cur) == 0) {
+			rp = &r;
+		} else {
+			continue;
+		}
+		for (size_t k = 0; k < rp->nparents; k++)
+			if (queue.n < 4 * DESCENDS_LIMIT &&
+			    !sch_idlist_has(&queue, &rp->parents[k]))
+				sch_idlist_push(&queue, &rp->parents[k]);
+		if (!e)
+			sch_rev_release(&r);
+	}
+	sch_idlist_release(&queue);
 	return hit;
 }
 
@@ -132,13 +134,11 @@ int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet)
 	struct sch_buf branch = SCH_BUF_INIT, ref = SCH_BUF_INIT,
 		       subj = SCH_BUF_INIT, tips = SCH_BUF_INIT;
 	struct sch_id head, newhead, anchor;
-	struct sch_graph g;
 	size_t *order = NULL, norder, nstored = 0, ncand = 0;
 	char *head_dir = NULL;
 	uint8_t *is_parent = NULL, *stored = NULL;
 	int have_head, rc;
 
-	sch_graph_init(&g, t);
 	rc = sch_wt_load(&wt, ctx->migrations);
 	if (!rc)
 		rc = sch_wt_resolve(&wt, t);
@@ -161,19 +161,13 @@ int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet)
 		size_t nedit = 0;
 		for (size_t i = 0; i < wt.n; i++) {
 			struct sch_wt_entry *e = &wt.e[i];
-			const void *v;
-			size_t vl;
-			struct sch_id old;
-			if (sch_kv_get(t, SCH_DB_WORKTREE, e->name,
-				       strlen(e->name), &v, &vl) || vl != SCH_ID_LEN)
-				continue;
-			memcpy(old.b, v, SCH_ID_LEN);
-			if (!sch_id_cmp(&old, &e->id))
+			int own;
+			if (!sch_wt_edited(t, e, &own))
 				continue;
 			nedit++;
 			if (!first)
 				first = e;
-			if (!direct && own_content_changed(t, e, &old))
+			if (!direct && own)
 				direct = e;
 		}
 		if (nedit && !new_revision) {
@@ -218,6 +212,8 @@ int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet)
 		}
 		rc = sch_kv_put(t, SCH_DB_WORKTREE, e->name, strlen(e->name),
 				e->id.b, SCH_ID_LEN);
+		if (!rc)
+			rc = sch_wt_record_stat(t, ctx->migrations, e->name);
 		if (rc)
 			goto out;
 	}
@@ -241,7 +237,7 @@ int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet)
 		struct sch_wt_entry *e = &wt.e[i];
 		if (is_parent[i] || !stored[i])
 			continue;
-		if (have_head && !descends(&g, &e->id, &anchor))
+		if (have_head && !descends(t, &wt, &e->id, &anchor))
 			continue;
 		if (have_head && !sch_id_cmp(&e->id, &head))
 			continue;
@@ -268,12 +264,14 @@ int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet)
 	}
 	if (!nstored && ncand == 0 && !quiet)
 		printf("nothing to commit\n");
+	else if (nstored && ncand == 0 && !quiet)
+		printf("(no branch moved: nothing new builds on %s)\n",
+		       branch.ptr);
 out:
 	free(order);
 	free(is_parent);
 	free(stored);
 	free(head_dir);
-	sch_graph_release(&g);
 	sch_wt_release(&wt);
 	sch_buf_release(&branch);
 	sch_buf_release(&ref);

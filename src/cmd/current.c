@@ -13,11 +13,6 @@
 #include "schema/target.h"
 #include "schema/ui.h"
 
-/* Opens the target and reads its registry: shared by current, status. */
-int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
-			struct sch_envpol *pol, struct sch_pg **pg,
-			struct sch_reg *reg, struct sch_applied_set *applied,
-			int scripts);
 int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
 			struct sch_envpol *pol, struct sch_pg **pg,
 			struct sch_reg *reg, struct sch_applied_set *applied,
@@ -37,15 +32,9 @@ int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
 
 SCH_CMD(current)
 {
-	static const struct option opts[] = {
-		{ "url", required_argument, NULL, 'u' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "full", no_argument, NULL, 'F' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct sch_target_args ta;
 	const char *url = NULL, *env = NULL;
-	int json = 0, full = 0, c, rc;
+	int json = 0, full = 0, rc;
 	struct sch_envpol pol;
 	struct sch_pg *pg = NULL;
 	struct sch_reg reg;
@@ -57,23 +46,13 @@ SCH_CMD(current)
 
 	sch_graph_init(&g, ctx->txn);
 	memset(&pol, 0, sizeof(pol));
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u': url = optarg; break;
-		case 'e': env = optarg; break;
-		case 'j': json = 1; break;
-		case 'F': full = 1; break;
-		default:
-			return sch_cmd_optfail(c, argv, ctx->verb);
-		}
-	}
-	if (optind < argc) {
-		if (env || optind + 1 < argc)
-			return sch_error_set(SCH_EUSAGE, "usage: schema current "
-					     "[<env>] [--url URL] [--json]");
-		env = argv[optind];
-	}
+	rc = sch_cmd_target_args(&ta, argc, argv, ctx->verb, SCH_ARGS_FULL);
+	if (rc)
+		return rc;
+	url = ta.url;
+	env = ta.env;
+	json = ta.json;
+	full = ta.full;
 	rc = sch_cmd_read_target(ctx, url, env, &pol, &pg, &reg, &applied, 0);
 	if (!rc)
 		rc = sch_plan_graph(&g, ctx->txn, &applied, &none);

@@ -77,7 +77,7 @@ SCH_CMD(init)
 		ctx->repo_opt = argv[optind];
 	rc = sch_ref_check_name(branch);
 	if (rc)
-		return sch_error_set(SCH_EUSAGE, "%s", sch_error_msg());
+		return sch_error_wrap(SCH_EUSAGE, "--branch");
 	if (ctx->repo_opt && stat(ctx->repo_opt, &st) != 0 &&
 	    mkdir(ctx->repo_opt, 0755) != 0)
 		return sch_error_set(SCH_EIO, "cannot create '%s': %s",

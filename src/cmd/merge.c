@@ -118,7 +118,9 @@ SCH_CMD(merge)
 	m.parents[0] = ref_name(&wt, &a);
 	m.parents[1] = ref_name(&wt, &b);
 	m.nparents = 2;
-	sch_author_now(&m.author, &m.time, m.tz, &ctx->config);
+	rc = sch_author_now(&m.author, &m.time, m.tz, &ctx->config);
+	if (rc)
+		goto out;
 	free(m.message);
 	m.message = xasprintf("%s\n", message);
 	sch_wt_next_name(&name, &wt, message);

@@ -166,7 +166,9 @@ SCH_CMD(new)
 		m.parents[0] = xstrdup(parent.ptr);
 		m.nparents = 1;
 	}
-	sch_author_now(&m.author, &m.time, m.tz, &ctx->config);
+	rc = sch_author_now(&m.author, &m.time, m.tz, &ctx->config);
+	if (rc)
+		goto out;
 	free(m.message);
 	m.message = xasprintf("%s\n", msg.ptr);
 	sch_wt_next_name(&name, &wt, msg.ptr);

@@ -9,9 +9,6 @@
 #include "schema/error.h"
 #include "schema/plan.h"
 
-int sch_run_parse(struct sch_run_opts *o, int argc, char **argv,
-		  const char *verb);
-
 SCH_CMD(rollback)
 {
 	struct sch_run_opts o;
@@ -26,6 +23,9 @@ SCH_CMD(rollback)
 		return sch_error_set(SCH_EUSAGE,
 				     "usage: schema rollback <env> <target>  "
 				     "(target: a revision, base, or -N)");
+	if (o.env && strcmp(o.env, o.specs[0]))
+		return sch_error_set(SCH_EUSAGE, "rollback names its environment "
+				     "once: '%s' or --env %s", o.specs[0], o.env);
 	o.env = o.specs[0];
 	o.specs++;
 	o.nspecs = 1;

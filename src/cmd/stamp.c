@@ -13,20 +13,6 @@
 #include "schema/revspec.h"
 #include "schema/target.h"
 
-static char *parents_array(const struct sch_rev *r)
-{
-	struct sch_buf b = SCH_BUF_INIT;
-	char hex[SCH_HEX_LEN + 1];
-
-	sch_buf_addch(&b, '{');
-	for (size_t i = 0; i < r->nparents; i++) {
-		sch_id_hex(hex, &r->parents[i]);
-		sch_buf_addf(&b, "%s%s", i ? "," : "", hex);
-	}
-	sch_buf_addch(&b, '}');
-	return sch_buf_detach(&b, NULL);
-}
-
 SCH_CMD(stamp)
 {
 	static const struct option opts[] = {
@@ -78,8 +64,6 @@ SCH_CMD(stamp)
 	actor = sch_reg_actor(&reg);
 	rc = sch_reg_lock(&reg, 60000);
 	if (!rc)
-		rc = sch_reg_ensure(&reg);
-	if (!rc)
 		rc = sch_reg_load(&reg, &applied, 0);
 	for (int i = optind; i < argc && !rc; i++)
 		rc = sch_revspec_resolve(&targets, ctx->txn, argv[i], NULL, NULL);
@@ -89,7 +73,13 @@ SCH_CMD(stamp)
 		rc = sch_plan_make(&plan, &g, &applied, &targets, SCH_PLAN_CHECKOUT);
 	if (rc)
 		goto out;
+	if (!plan.ndown && !plan.nup) {
+		printf("already stamped so: nothing to do\n");
+		goto out;
+	}
 	rc = sch_target_confirm(&pol, yes, "stamp");
+	if (!rc)
+		rc = sch_reg_ensure(&reg);
 	if (rc)
 		goto out;
 	stmts = xcalloc(plan.ndown + plan.nup + 1, sizeof(*stmts));
@@ -127,7 +117,7 @@ SCH_CMD(stamp)
 			break;
 		sch_rev_format(&body, &nd->rev);
 		own[nown++] = sch_buf_detach(&body, NULL);
-		own[nown++] = parents_array(&nd->rev);
+		own[nown++] = sch_rev_parents_array(&nd->rev);
 		sch_reg_stmt_applied(&rs[nst], &reg, &nd->id, own[nown - 2],
 				     up->ptr, down->ptr,
 				     nd->rev.has_verify ? ver->ptr : NULL,

@@ -15,11 +15,6 @@
 #include "schema/target.h"
 #include "schema/worktree.h"
 
-int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
-			struct sch_envpol *pol, struct sch_pg **pg,
-			struct sch_reg *reg, struct sch_applied_set *applied,
-			int scripts);
-
 struct branch_ctx {
 	struct sch_graph *g;
 	const struct sch_applied_set *applied;
@@ -63,14 +58,9 @@ static int branch_cb(const char *name, const struct sch_id *id, void *arg)
 
 SCH_CMD(status)
 {
-	static const struct option opts[] = {
-		{ "url", required_argument, NULL, 'u' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct sch_target_args ta;
 	const char *url = NULL, *env = NULL;
-	int json = 0, c, rc, have_head;
+	int json = 0, rc, have_head;
 	struct sch_envpol pol;
 	struct sch_pg *pg = NULL;
 	struct sch_reg reg;
@@ -83,32 +73,20 @@ SCH_CMD(status)
 	struct sch_id head;
 	uint8_t *A = NULL, *C = NULL;
 	json_t *o = json_object(), *pending = json_array(), *extra = json_array(),
-	       *branches = json_object(), *edited = json_array();
+	       *branches = json_object(), *edited = json_array(),
+	       *uncommitted = json_array();
 	const char *state = "up to date";
 	size_t npend = 0, nextra = 0;
 	char hex[SCH_HEX_LEN + 1];
 
 	sch_graph_init(&g, ctx->txn);
 	memset(&pol, 0, sizeof(pol));
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u': url = optarg; break;
-		case 'e': env = optarg; break;
-		case 'j': json = 1; break;
-		default:
-			rc = sch_cmd_optfail(c, argv, ctx->verb);
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		if (env || optind + 1 < argc) {
-			rc = sch_error_set(SCH_EUSAGE, "usage: schema status "
-					   "[<env>] [--url URL] [--json]");
-			goto out;
-		}
-		env = argv[optind];
-	}
+	rc = sch_cmd_target_args(&ta, argc, argv, ctx->verb, 0);
+	if (rc)
+		goto out;
+	url = ta.url;
+	env = ta.env;
+	json = ta.json;
 	rc = sch_cmd_read_target(ctx, url, env, &pol, &pg, &reg, &applied, 0);
 	if (!rc)
 		rc = sch_plan_graph(&g, ctx->txn, &applied, &none);
@@ -159,24 +137,19 @@ SCH_CMD(status)
 		if (rc)
 			goto out;
 	}
-	/* Directories edited after their commit. */
+	/* Directories edited after their commit, and new ones: only those
+	 * whose files' size or time changed are read. */
 	{
-		struct sch_wt wt;
-		if (sch_wt_load(&wt, ctx->migrations) == 0 &&
-		    sch_wt_resolve(&wt, ctx->txn) == 0) {
-			for (size_t i = 0; i < wt.n; i++) {
-				const void *v;
-				size_t vl;
-				if (sch_kv_get(ctx->txn, SCH_DB_WORKTREE, wt.e[i].name,
-					       strlen(wt.e[i].name), &v, &vl) == 0 &&
-				    vl == SCH_ID_LEN && memcmp(v, wt.e[i].id.b, SCH_ID_LEN))
-					json_array_append_new(edited,
-							      json_string(wt.e[i].name));
-			}
-		}
-		sch_wt_release(&wt);
+		struct sch_strlist ed = { 0 }, un = { 0 };
+		sch_wt_scan_edits(ctx->txn, ctx->migrations, &ed, &un);
+		for (size_t i = 0; i < ed.n; i++)
+			json_array_append_new(edited, json_string(ed.v[i]));
+		for (size_t i = 0; i < un.n; i++)
+			json_array_append_new(uncommitted, json_string(un.v[i]));
+		sch_strlist_release(&ed);
+		sch_strlist_release(&un);
 	}
-	if (sch_reg_progress_any(&reg, &ir, &idir) < 0) {
+	if (sch_reg_progress_any(&reg, &ir, &idir, NULL) < 0) {
 		sch_buf_reset(&ir);
 		sch_buf_reset(&idir);
 	}
@@ -207,11 +180,12 @@ SCH_CMD(status)
 	json_object_set_new(o, "extra", extra);
 	json_object_set_new(o, "branches", branches);
 	json_object_set_new(o, "edited", edited);
+	json_object_set_new(o, "uncommitted", uncommitted);
 	json_object_set_new(o, "interrupted", ir.len ? json_string(ir.ptr)
 						     : json_null());
 	json_object_set_new(o, "interrupted_restore", restore.len
 			    ? json_string(restore.ptr) : json_null());
-	pending = extra = branches = edited = NULL;
+	pending = extra = branches = edited = uncommitted = NULL;
 	if (json) {
 		char *s = json_dumps(o, JSON_INDENT(2));
 		printf("%s\n", s);
@@ -256,6 +230,9 @@ SCH_CMD(status)
 		json_t *v;
 		json_array_foreach(ed, k, v)
 			printf("edited after commit: %s\n", json_string_value(v));
+		ed = json_object_get(o, "uncommitted");
+		json_array_foreach(ed, k, v)
+			printf("not committed: %s\n", json_string_value(v));
 	}
 	if (ir.len)
 		printf("interrupted: a statement-by-statement %s step of %.12s "
@@ -275,6 +252,8 @@ out:
 		json_decref(branches);
 	if (edited)
 		json_decref(edited);
+	if (uncommitted)
+		json_decref(uncommitted);
 	free(A);
 	free(C);
 	sch_idlist_release(&heads);

@@ -52,14 +52,9 @@ static void check_script(struct problems *p, struct sch_txn *t,
 
 SCH_CMD(validate)
 {
-	static const struct option opts[] = {
-		{ "url", required_argument, NULL, 'u' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct sch_target_args ta;
 	const char *url = NULL, *env = NULL;
-	int json = 0, c, rc;
+	int json = 0, rc;
 	struct problems p = { json_array(), 0, 0 };
 	struct sch_graph g;
 	struct sch_wt wt;
@@ -67,25 +62,12 @@ SCH_CMD(validate)
 
 	memset(&wt, 0, sizeof(wt));
 	sch_graph_init(&g, ctx->txn);
-	optind = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u': url = optarg; break;
-		case 'e': env = optarg; break;
-		case 'j': json = 1; break;
-		default:
-			rc = sch_cmd_optfail(c, argv, ctx->verb);
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		if (env || optind + 1 < argc) {
-			rc = sch_error_set(SCH_EUSAGE, "usage: schema validate "
-					   "[<env>] [--url URL] [--json]");
-			goto out;
-		}
-		env = argv[optind];
-	}
+	rc = sch_cmd_target_args(&ta, argc, argv, ctx->verb, 0);
+	if (rc)
+		goto out;
+	url = ta.url;
+	env = ta.env;
+	json = ta.json;
 	p.json = json;
 	/* Every stored revision's scripts parse. */
 	rc = sch_graph_add_all(&g);
@@ -112,10 +94,10 @@ SCH_CMD(validate)
 		for (size_t i = 0; i < wt.n; i++) {
 			const void *v;
 			size_t vl;
+			int own;
 			if (sch_kv_get(ctx->txn, SCH_DB_WORKTREE, wt.e[i].name,
 				       strlen(wt.e[i].name), &v, &vl) == 0) {
-				if (vl == SCH_ID_LEN && memcmp(v, wt.e[i].id.b,
-							       SCH_ID_LEN))
+				if (sch_wt_edited(ctx->txn, &wt.e[i], &own) && own)
 					problem(&p, "edited", wt.e[i].name,
 						"changed after it was committed");
 			} else {
@@ -125,7 +107,8 @@ SCH_CMD(validate)
 		}
 	}
 	/* The database, when one is named. */
-	if (url || env || getenv("DATABASE_URL")) {
+	if (url || env || getenv("DATABASE_URL") || getenv("SCHEMA_DB_HOST") ||
+	    getenv("SCHEMA_DB_NAME")) {
 		struct sch_envpol pol;
 		struct sch_pg *pg = NULL;
 		struct sch_reg reg;

@@ -177,4 +177,35 @@ expect_status 0 "$S" checkout -q head && check "a clone without 0015 reverts it 
 cd "$T/repo"
 expect_status 3 "$S" status --url "postgresql://u:s3cretpw@/nodb?host=$T/nowhere" && one_line_error && check "unreachable server: exit 3"
 case "$err$out" in *s3cretpw*) fail "password in output" ;; *) check "the password is not shown" ;; esac
+
+# --- a password on the command line is not in the process list, the
+# output, the audit trail or a hook's environment
+newdb pw
+pwurl=$(printf '%s' "$DB_URL" | sed 's|postgresql://postgres@|postgresql://postgres:s3cretpw@|')
+unset DATABASE_URL
+cd "$T/repo"
+cat >.schema/hooks/pre-checkout <<'HOOK'
+#!/bin/sh
+env >"$SCHEMA_DIR/hook-env"
+cat >/dev/null
+HOOK
+chmod +x .schema/hooks/pre-checkout
+"$S" branch -f main 0015_add_task_config_version >/dev/null
+add_migration 0016_slow_pw 0015_add_task_config_version "SELECT pg_sleep(3);" "SELECT 1;"
+"$S" checkout --url "$pwurl" 0016_slow_pw >"$T/pw.out" 2>&1 & pp=$!
+cmdline=""
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	sleep 0.2
+	cmdline=$(tr '\0' ' ' </proc/$pp/cmdline 2>/dev/null)
+	[ -n "$cmdline" ] && break
+done
+wait $pp; spw=$?
+[ "$spw" = 0 ] && check "checkout with a password in --url" || fail "pw checkout: $(cat "$T/pw.out")"
+case "$cmdline" in *s3cretpw*) fail "password in the process list: $cmdline" ;; *postgres*) check "the process list shows no password" ;; *) fail "no cmdline read" ;; esac
+grep -q s3cretpw "$T/pw.out" && fail "password in the output" || check "the output shows no password"
+grep -q s3cretpw .schema/hook-env && fail "password in the hook environment" || check "the hook environment has no password"
+[ "$(sql "SELECT count(*) FROM schema_registry.events WHERE actor || detail LIKE '%s3cretpw%'")" = 0 ] && check "the audit trail has no password" || fail "password in audit"
+rm .schema/hooks/pre-checkout .schema/hook-env
+rm -rf migrations/0016_slow_pw
+"$S" branch -f main 0015_add_task_config_version >/dev/null
 finish

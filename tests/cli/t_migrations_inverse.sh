@@ -104,6 +104,9 @@ fi
 revs=()
 for d in "$MIGRATIONS"/*/; do
 	d=${d%/}
+	# Only <digits>_<slug> directories are migrations (as for schema
+	# itself); migrations/tasks/ holds the task-config versions.
+	[[ ${d##*/} =~ ^[0-9]+_ ]] || continue
 	revs+=("${d##*/}")
 done
 n=${#revs[@]}

@@ -18,47 +18,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/*
- * Known non-canonical forms that sch_rev_parse() still accepts (BUG, see
- * the disabled tests in tests/unit/test_revision.c): upper-case hex in an
- * id line, and a leading zero or minus zero in the author time. Skipping
- * only these keeps the round-trip check hunting for others; delete this
- * function with the fix.
- */
-static int known_non_canonical(const char *body, size_t len)
-{
-	const char *p = body, *end = body + len;
-
-	while (p < end && *p != '\n') {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		const char *sp = memchr(p, ' ', (size_t)(le - p));
-		size_t klen = sp ? (size_t)(sp - p) : 0;
-		if (sp && klen <= 7 && (!strncmp(p, "parent", klen) ||
-					!strncmp(p, "depends", klen) ||
-					!strncmp(p, "up", klen) ||
-					!strncmp(p, "down", klen) ||
-					!strncmp(p, "verify", klen))) {
-			for (const char *q = sp; q < le; q++)
-				if (*q >= 'A' && *q <= 'F')
-					return 1;
-		}
-		if (sp && klen == 6 && !strncmp(p, "author", 6)) {
-			const char *gt = NULL, *q;
-			for (q = sp; q < le; q++)
-				if (*q == '>')
-					gt = q;
-			q = gt ? gt + 2 : le;
-			if (q < le && *q == '-' && q + 1 < le && q[1] == '0')
-				return 1; /* -0, -007 */
-			if (q + 1 < le && q[0] == '0' && q[1] >= '0' &&
-			    q[1] <= '9')
-				return 1; /* 007 */
-		}
-		p = nl ? nl + 1 : end;
-	}
-	return 0;
-}
 
 static void check_rev(const char *body, size_t len)
 {
@@ -69,8 +28,7 @@ static void check_rev(const char *body, size_t len)
 		if (!r.message || r.nparents > SCH_REV_MAX_PARENTS)
 			abort();
 		sch_rev_format(&back, &r);
-		if ((back.len != len || memcmp(back.ptr, body, len)) &&
-		    !known_non_canonical(body, len)) {
+		if ((back.len != len || memcmp(back.ptr, body, len))) {
 			fprintf(stderr, "revision does not round-trip:\n"
 					"--- input (%zu bytes)\n%.*s\n"
 					"--- formatted (%zu bytes)\n%s\n",

@@ -10,34 +10,10 @@
 
 #include "schema/buf.h"
 #include "schema/error.h"
+#include "unit/testutil.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-/* Criterion ignores what LeakSanitizer prints when a worker exits: check
- * after each test and crash the teardown when something leaked. */
-static void leak_check(void)
-{
-	if (__lsan_do_recoverable_leak_check()) {
-		fputs("memory leaked (see above)\n", stderr);
-		abort();
-	}
-}
-#else
-static void leak_check(void)
-{
-}
-#endif
 
 static char tmpdir[64];
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void setup(void)
 {
@@ -47,7 +23,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(tmpdir);
 	leak_check();
 }
 

@@ -9,34 +9,10 @@
 #include "schema/buf.h"
 #include "schema/config.h"
 #include "schema/error.h"
+#include "unit/testutil.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-/* Criterion ignores what LeakSanitizer prints when a worker exits: check
- * after each test and crash the teardown when something leaked. */
-static void leak_check(void)
-{
-	if (__lsan_do_recoverable_leak_check()) {
-		fputs("memory leaked (see above)\n", stderr);
-		abort();
-	}
-}
-#else
-static void leak_check(void)
-{
-}
-#endif
 
 static char tmpdir[64];
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void setup(void)
 {
@@ -46,7 +22,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(tmpdir);
 	leak_check();
 }
 
@@ -378,7 +354,7 @@ Test(config, write_value_keeps_hand_written_text)
  * that sch_config_load() refuses ("bad section header"), though the
  * parser reads such escapes in subsections.
  */
-Test(config, write_value_escapes_the_subsection, .disabled = true)
+Test(config, write_value_escapes_the_subsection)
 {
 	struct sch_config c;
 	char *p = path_in_tmp("config");
@@ -396,7 +372,7 @@ Test(config, write_value_escapes_the_subsection, .disabled = true)
  * reading the file, without releasing the buffer it read it into: the
  * file's content leaks. Only fails under ASan.
  */
-Test(config, write_value_refuses_a_key_without_section, .disabled = true)
+Test(config, write_value_refuses_a_key_without_section)
 {
 	char *p = path_in_tmp("config");
 	struct sch_buf b = SCH_BUF_INIT;

@@ -11,35 +11,11 @@
 #include "schema/error.h"
 #include "schema/object.h"
 #include "schema/refs.h"
+#include "unit/testutil.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-/* Criterion ignores what LeakSanitizer prints when a worker exits: check
- * after each test and crash the teardown when something leaked. */
-static void leak_check(void)
-{
-	if (__lsan_do_recoverable_leak_check()) {
-		fputs("memory leaked (see above)\n", stderr);
-		abort();
-	}
-}
-#else
-static void leak_check(void)
-{
-}
-#endif
 
 static char tmpdir[64];
 static struct sch_store *store;
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void setup(void)
 {
@@ -56,7 +32,7 @@ static void teardown(void)
 {
 	sch_store_close(store);
 	store = NULL;
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(tmpdir);
 	leak_check();
 }
 

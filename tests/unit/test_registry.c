@@ -13,24 +13,9 @@
 #include "schema/pg.h"
 #include "schema/registry.h"
 #include "schema/revision.h"
+#include "unit/testutil.h"
 #include "unit/pgtest.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-/* Criterion ignores what LeakSanitizer prints when a worker exits: check
- * after each test and crash the teardown when something leaked. */
-static void leak_check(void)
-{
-	if (__lsan_do_recoverable_leak_check()) {
-		fputs("memory leaked (see above)\n", stderr);
-		abort();
-	}
-}
-#else
-static void leak_check(void)
-{
-}
-#endif
 
 static void teardown(void)
 {
@@ -135,7 +120,7 @@ Test(registry, ensure_creates_the_tables_and_is_idempotent)
 	cr_assert_eq(sch_reg_load(&r, &a, 1), 0, "%s", sch_error_msg());
 	cr_assert_eq(a.n, 0);
 	sch_applied_set_release(&a);
-	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir), 0);
+	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir, NULL), 0);
 	cr_assert_eq(sch_reg_exists(&r, &exists), 0);
 	cr_assert_eq(exists, 0, "reading created nothing");
 
@@ -143,7 +128,7 @@ Test(registry, ensure_creates_the_tables_and_is_idempotent)
 	cr_assert_eq(sch_reg_exists(&r, &exists), 0);
 	cr_assert_eq(exists, 1);
 	value_is(pg, "SELECT value FROM schema_registry.meta "
-		     "WHERE key = 'format'", "1");
+		     "WHERE key = 'format'", "2");
 	value_is(pg, "SELECT count(*)::text FROM pg_tables WHERE schemaname = "
 		     "'schema_registry' AND tablename IN ('meta', 'applied', "
 		     "'events', 'progress')", "4");
@@ -179,7 +164,7 @@ Test(registry, a_schema_name_that_needs_quoting_works)
 	cr_assert_eq(sch_reg_ensure(&r), 0, "%s", sch_error_msg());
 	cr_assert_eq(sch_reg_exists(&r, &exists), 0);
 	cr_assert_eq(exists, 1);
-	value_is(pg, "SELECT value FROM \"Reg \"\"x\"\"\".meta", "1");
+	value_is(pg, "SELECT value FROM \"Reg \"\"x\"\"\".meta", "2");
 	cr_assert_eq(sch_reg_load(&r, &a, 1), 0, "%s", sch_error_msg());
 	cr_assert_eq(a.n, 0);
 	sch_applied_set_release(&a);
@@ -197,7 +182,7 @@ Test(registry, a_schema_name_that_needs_quoting_works)
 	cr_assert_eq(sch_reg_exists(&r, &exists), 0);
 	cr_assert_eq(exists, 1);
 	cr_assert_eq(sch_reg_ensure(&r), 0, "%s", sch_error_msg());
-	value_is(pg, "SELECT value FROM \"other reg\".meta", "1");
+	value_is(pg, "SELECT value FROM \"other reg\".meta", "2");
 	sch_reg_release(&r);
 	sch_buf_release(&ddl);
 	sch_pg_close(pg);
@@ -221,6 +206,29 @@ Test(registry, newer_format_is_refused)
 	cr_assert_eq(sch_reg_ensure(&r), SCH_EDB);
 	cr_assert(strstr(sch_error_msg(), "no format version"), "%s",
 		  sch_error_msg());
+	sch_reg_release(&r);
+	sch_pg_close(pg);
+}
+
+/* Format 1 had no progress.name: ensure upgrades it to format 2. */
+Test(registry, ensure_upgrades_a_registry_of_an_older_layout)
+{
+	struct sch_reg r;
+	struct sch_pg *pg = open_reg(&r);
+	struct sch_buf rev = SCH_BUF_INIT, dir = SCH_BUF_INIT;
+	struct sch_id id;
+
+	/* The progress table as the previous release created it. */
+	run(pg, "ALTER TABLE schema_registry.progress DROP COLUMN name");
+	run(pg, "UPDATE schema_registry.meta SET value = '1' WHERE key = 'format'");
+	cr_assert_eq(sch_reg_ensure(&r), 0, "%s", sch_error_msg());
+	sch_object_hash(&id, SCH_OBJ_REV, "one", 3);
+	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 0, "h0", "0001_x"), 0,
+		     "%s", sch_error_msg());
+	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir, NULL), 1, "%s",
+		     sch_error_msg());
+	sch_buf_release(&rev);
+	sch_buf_release(&dir);
 	sch_reg_release(&r);
 	sch_pg_close(pg);
 }
@@ -540,17 +548,17 @@ Test(registry, progress_is_a_gapless_prefix_per_revision_and_direction)
 
 	sch_object_hash(&id, SCH_OBJ_REV, "one", 3);
 	sch_object_hash(&other, SCH_OBJ_REV, "two", 3);
-	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir), 0, "none yet");
+	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir, NULL), 0, "none yet");
 	cr_assert_eq(sch_reg_progress(&r, &id, "up", &h, &n), 0);
 	cr_assert_eq(n, 0);
 	free(h);
 
-	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 0, "h0"), 0, "%s",
+	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 0, "h0", "0001_x"), 0, "%s",
 		     sch_error_msg());
-	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 1, "h1"), 0);
-	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 0, "other"), 0,
+	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 1, "h1", "0001_x"), 0);
+	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 0, "other", "0001_x"), 0,
 		     "a repeat is ignored");
-	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 3, "h3"), 0);
+	cr_assert_eq(sch_reg_progress_add(&r, &id, "up", 3, "h3", "0001_x"), 0);
 
 	cr_assert_eq(sch_reg_progress(&r, &id, "up", &h, &n), 0, "%s",
 		     sch_error_msg());
@@ -567,13 +575,13 @@ Test(registry, progress_is_a_gapless_prefix_per_revision_and_direction)
 	cr_assert_eq(n, 0, "per revision");
 	free(h);
 
-	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir), 1);
+	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir, NULL), 1);
 	sch_id_hex(hex, &id);
 	cr_assert_str_eq(rev.ptr, hex);
 	cr_assert_str_eq(dir.ptr, "up");
 
 	run(pg, "DELETE FROM schema_registry.progress");
-	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir), 0);
+	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir, NULL), 0);
 	sch_buf_release(&rev);
 	sch_buf_release(&dir);
 	sch_reg_release(&r);

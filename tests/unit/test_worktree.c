@@ -13,44 +13,11 @@
 #include "schema/object.h"
 #include "schema/revision.h"
 #include "schema/worktree.h"
+#include "unit/testutil.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-/* Criterion ignores what LeakSanitizer prints when a worker exits: check
- * after each test and crash the teardown when something leaked. */
-static void leak_check(void)
-{
-	if (__lsan_do_recoverable_leak_check()) {
-		fputs("memory leaked (see above)\n", stderr);
-		abort();
-	}
-}
-
-/* BUG: see load_leaks_nothing below. Every sch_wt_load() leaks the
- * message its sch_meta_init() gave each entry; hidden here so that the
- * other tests can check for leaks. Remove together with the fix. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:sch_meta_init\n";
-}
-#else
-static void leak_check(void)
-{
-}
-#endif
 
 static char tmpdir[64];
 static char *mig;
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void setup(void)
 {
@@ -61,7 +28,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(tmpdir);
 	free(mig);
 	mig = NULL;
 	leak_check();
@@ -308,7 +275,7 @@ Test(worktree, crlf_line_ends_are_accepted)
  * match a directory). Found by tests/fuzz/fuzz_meta. Expected: no '\r' in
  * a value (trimmed like other trailing blanks, or refused).
  */
-Test(worktree, carriage_returns_never_stay_in_values, .disabled = true)
+Test(worktree, carriage_returns_never_stay_in_values)
 {
 	struct sch_meta m;
 	int rc = parse(&m, "parent 0001_a\r\r\ndepends 0002_b\r\r\r\n\nm\n");
@@ -410,7 +377,7 @@ Test(worktree, load_reads_matching_directories_in_sequence_order)
  * migration directory per load. Only visible under ASan, and only once
  * the __lsan_default_suppressions() at the top of this file is removed.
  */
-Test(worktree, load_leaks_nothing, .disabled = true)
+Test(worktree, load_leaks_nothing)
 {
 	struct sch_wt wt;
 
