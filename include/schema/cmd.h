@@ -110,6 +110,27 @@ int sch_cmd_applied_heads(struct sch_idlist *out, struct sch_ctx *ctx,
  */
 int sch_cmd_applied_state(struct sch_id *out, struct sch_ctx *ctx,
 			  struct sch_reg *reg, const struct sch_idlist *heads);
+SCH_CMD(backup);
+SCH_CMD(snapshots);
+SCH_CMD(restore);
+SCH_CMD(gc);
+
+struct sch_envpol;
+struct sch_snap_progress;
+/* The progress line of backup and restore on stderr, when it is a
+ * terminal (a sch_snap_progress_fn). */
+void sch_cmd_progress(void *arg, const struct sch_snap_progress *p);
+/* Parses a size such as 65536, 256K or 1M. Returns 0 or SCH_EUSAGE. */
+int sch_cmd_size(size_t *out, const char *s, const char *opt);
+/*
+ * Backs up pol's database into the store (its own write transaction) and
+ * prints a summary on stderr unless quiet; *out (may be NULL) receives the
+ * snapshot id. level -1 and chunk 0 mean the defaults. Returns 0 or the
+ * error of sch_snapshot_backup().
+ */
+int sch_cmd_backup(struct sch_ctx *ctx, const struct sch_envpol *pol,
+		   const char *note, int level, size_t chunk, int quiet,
+		   struct sch_id *out);
 
 /* What checkout, migrate and rollback share. */
 struct sch_run_opts {

@@ -292,6 +292,8 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 	const char *verb = verb_of(o->mode);
 	char *actor = NULL;
 	json_t *pj = NULL;
+	struct sch_id backup;
+	char backup_hex[SCH_HEX_LEN + 1] = "";
 	int rc;
 
 	memset(&reg, 0, sizeof(reg));
@@ -424,6 +426,19 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 		if (rc)
 			goto out;
 	}
+	/* The environment's backup policy, before anything changes. */
+	if (!strcmp(pol.backup, "always") ||
+	    (!strcmp(pol.backup, "downgrade") && plan.ndown)) {
+		char *note = xasprintf("before %s", verb);
+		rc = sch_cmd_backup(ctx, &pol, note, -1, 0, o->quiet, &backup);
+		free(note);
+		if (rc) {
+			rc = sch_error_wrap(rc, "%s aborted before any change",
+					    verb);
+			goto out;
+		}
+		sch_id_hex(backup_hex, &backup);
+	}
 	{
 		char *s = json_dumps(pj, 0);
 		sch_buf_addstr(&planbuf, s);
@@ -452,7 +467,9 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 		char *s;
 		json_object_set_new(d, "env", pol.name ? json_string(pol.name)
 						       : json_null());
-		json_object_set_new(d, "backup", json_null());
+		json_object_set_new(d, "backup", backup_hex[0]
+							 ? json_string(backup_hex)
+							 : json_null());
 		s = json_dumps(d, JSON_SORT_KEYS);
 		sch_buf_addstr(&det, s);
 		free(s);

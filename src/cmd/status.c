@@ -13,6 +13,7 @@
 #include "schema/refs.h"
 #include "schema/registry.h"
 #include "schema/statediff.h"
+#include "schema/snapshot.h"
 #include "schema/target.h"
 #include "schema/worktree.h"
 
@@ -118,7 +119,8 @@ SCH_CMD(status)
 	struct sch_graph g;
 	struct sch_idlist none = { 0 }, heads = { 0 };
 	struct sch_buf branch = SCH_BUF_INIT, others = SCH_BUF_INIT,
-		       ir = SCH_BUF_INIT, idir = SCH_BUF_INIT;
+		       ir = SCH_BUF_INIT, idir = SCH_BUF_INIT,
+		       restore = SCH_BUF_INIT;
 	struct sch_id head;
 	uint8_t *A = NULL, *C = NULL;
 	json_t *o = json_object(), *pending = json_array(), *extra = json_array(),
@@ -205,6 +207,8 @@ SCH_CMD(status)
 	rc = drift(o, ctx, &reg, &heads);
 	if (rc)
 		goto out;
+	if (sch_snapshot_marker(pg, &restore) != 1)
+		sch_buf_reset(&restore);
 	json_object_set_new(o, "database", json_string(pol.shown));
 	json_object_set_new(o, "source", json_string(pol.from));
 	json_object_set_new(o, "registry", json_string(reg.schema));
@@ -233,6 +237,8 @@ SCH_CMD(status)
 	json_object_set_new(o, "uncommitted", uncommitted);
 	json_object_set_new(o, "interrupted", ir.len ? json_string(ir.ptr)
 						     : json_null());
+	json_object_set_new(o, "interrupted_restore", restore.len
+			    ? json_string(restore.ptr) : json_null());
 	pending = extra = branches = edited = uncommitted = NULL;
 	if (json) {
 		char *s = json_dumps(o, JSON_INDENT(2));
@@ -306,6 +312,10 @@ SCH_CMD(status)
 		printf("interrupted: a statement-by-statement %s step of %.12s "
 		       "stopped midway; rerun the checkout to resume it\n",
 		       idir.ptr, ir.ptr);
+	if (restore.len)
+		printf("interrupted: a restore of snapshot %.12s stopped "
+		       "midway; run 'schema restore %.12s --force' to complete "
+		       "it\n", restore.ptr, restore.ptr);
 out:
 	json_decref(o);
 	if (pending)
@@ -330,5 +340,6 @@ out:
 	sch_buf_release(&others);
 	sch_buf_release(&ir);
 	sch_buf_release(&idir);
+	sch_buf_release(&restore);
 	return rc;
 }
