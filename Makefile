@@ -54,7 +54,7 @@ schema: $(BUILD)/schema
 	@cp $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/schema: $(BUILD)/src/main.o $(BUILD)/libschema.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@.tmp $^ $(LDLIBS) && mv -f $@.tmp $@
 
 $(BUILD)/libschema.a: $(LIB_OBJ)
 	@rm -f $@

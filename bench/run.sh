@@ -125,12 +125,17 @@ floor_down=$(t psql -X -q "$(db floor)" -f "$out/floor_down.sql")
 tool_up=$(t env DATABASE_URL="$(db tool)" "$S" checkout -q head)
 n=$(psql -X -At "$(db tool)" -c "SELECT count(*) FROM schema_registry.applied")
 [ "$n" = "$M" ] || echo "warning: $n of $M applied"
-# status with M applied
+# status with M applied, against the floor of any libpq client: psql
+# starting, connecting and reading the registry once
 st=$(best env DATABASE_URL="$(db tool)" "$S" status)
+stv=$(best "$S" --version)
+stp=$(best psql -X -At "$(db tool)" -c "SELECT count(*) FROM schema_registry.applied")
 tool_down=$(t env DATABASE_URL="$(db tool)" "$S" checkout -q base)
 printf 'up:   psql floor %.3f s, schema %.3f s, ratio %.3f\n' "$floor_up" "$tool_up" "$(echo "$tool_up / $floor_up" | bc -l)"
 printf 'down: psql floor %.3f s, schema %.3f s, ratio %.3f\n' "$floor_down" "$tool_down" "$(echo "$tool_down / $floor_down" | bc -l)"
-printf 'status with %d applied: %.1f ms (best of 5)\n' "$M" "$(echo "$st * 1000" | bc -l)"
+printf 'status with %d applied: %.1f ms (best of 5); psql reading the registry: %.1f ms, ratio %.2f; schema --version alone: %.1f ms\n' \
+	"$M" "$(echo "$st * 1000" | bc -l)" "$(echo "$stp * 1000" | bc -l)" \
+	"$(echo "$st / $stp" | bc -l)" "$(echo "$stv * 1000" | bc -l)"
 for peer in alembic sqitch; do
 	if command -v "$peer" >/dev/null 2>&1; then
 		echo "$peer is installed but not benchmarked here"
@@ -138,6 +143,52 @@ for peer in alembic sqitch; do
 		echo "$peer: not installed (no network beyond Debian packages)"
 	fi
 done
+echo
+echo "== states: capture of 1,000 tables against pg_dump --schema-only"
+sh "$top/bench/state_bench.sh" "$S" "$url"
+
+# ---------------------------------------------------------------------------
+echo
+echo "== snapshots: pgbench -i -s ${BENCH_PGBENCH_SCALE:-20}, and ${BENCH_BYTEA_ROWS:-200000} random 2 KB bytea values"
+# One run each (not best of 5): each step moves hundreds of megabytes.
+# Every figure is wall-clock seconds on this machine; compare the two
+# columns of a line, not lines of different runs.
+mkdir "$out/snap" && cd "$out/snap"
+"$S" init -q
+psql -X -q "$url" -c "CREATE DATABASE pgb" -c "CREATE DATABASE rnd"
+pgbench -i -q -s "${BENCH_PGBENCH_SCALE:-20}" "$(db pgb)" >/dev/null 2>&1
+psql -X -q "$(db rnd)" -c "CREATE EXTENSION pgcrypto" \
+	-c "CREATE TABLE r (id int PRIMARY KEY, v bytea)" \
+	-c "ALTER TABLE r ALTER v SET STORAGE EXTERNAL" \
+	-c "INSERT INTO r SELECT g, gen_random_bytes(1024) || gen_random_bytes(1024)
+	    FROM generate_series(1, ${BENCH_BYTEA_ROWS:-200000}) g" -c "VACUUM ANALYZE r"
+snapfield() { "$S" snapshots --json --full | grep -A16 "\"$1" | sed -n "s/.*\"$2\": \([0-9]*\).*/\1/p"; }
+for d in pgb rnd; do
+	n=$(psql -X -At "$(db "$d")" -c "SELECT pg_size_pretty(pg_database_size(current_database()))")
+	echo "-- $d ($n)"
+	pd=$(t pg_dump -Fc -f "$out/$d.dump" "$(db "$d")")
+	pds=$(stat -c %s "$out/$d.dump")
+	s1=$(date +%s.%N); id1=$("$S" backup -q --full --url "$(db "$d")"); e1=$(date +%s.%N)
+	s2=$(date +%s.%N); id2=$("$S" backup -q --full --url "$(db "$d")"); e2=$(date +%s.%N)
+	b1=$(echo "$e1 - $s1" | bc); b2=$(echo "$e2 - $s2" | bc)
+	st1=$(snapfield "$id1" added_bytes); st2=$(snapfield "$id2" added_bytes)
+	printf 'backup:        pg_dump -Fc %6.2f s %11d bytes | schema %6.2f s %11d bytes (time %.2fx, size %.2fx)\n' \
+		"$pd" "$pds" "$b1" "$st1" "$(echo "$b1 / $pd" | bc -l)" "$(echo "$st1 / $pds" | bc -l)"
+	printf 'second backup of the unchanged database: %.2f s, %d bytes added (%.3f%% of the first)\n' \
+		"$b2" "$st2" "$(echo "100 * $st2 / $st1" | bc -l)"
+	psql -X -q "$url" -c "CREATE DATABASE ${d}_pr" -c "CREATE DATABASE ${d}_sr"
+	pr=$(t pg_restore -j2 -d "$(db "${d}_pr")" "$out/$d.dump")
+	sr=$(t "$S" restore -q "$id1" --into "$(db "${d}_sr")")
+	printf 'restore:       pg_restore -j2 %6.2f s | schema restore %6.2f s (%.2fx)\n' \
+		"$pr" "$sr" "$(echo "$sr / $pr" | bc -l)"
+	for tb in $(psql -X -At "$(db "$d")" -c "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"); do
+		a=$(psql -X -At "$(db "$d")" -c "SELECT md5(string_agg(md5(x::text), '' ORDER BY x)) FROM $tb x")
+		b=$(psql -X -At "$(db "${d}_sr")" -c "SELECT md5(string_agg(md5(x::text), '' ORDER BY x)) FROM $tb x")
+		[ "$a" = "$b" ] || echo "warning: $d.$tb differs after restore"
+	done
+	psql -X -q "$url" -c "DROP DATABASE ${d}_pr" -c "DROP DATABASE ${d}_sr"
+done
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 
 # signatures: require-signed over a 10,000-revision path
 sh "$top/bench/sign_bench.sh" "$S"

@@ -697,3 +697,61 @@ out:
 	sch_buf_release(&sql);
 	return rc;
 }
+
+/* ids as a text[] literal of hex ids (safe: hex digits only). */
+static void id_array(struct sch_buf *out, const struct sch_id *ids, size_t n)
+{
+	char hex[SCH_HEX_LEN + 1];
+
+	sch_buf_addch(out, '{');
+	for (size_t i = 0; i < n; i++) {
+		sch_id_hex(hex, &ids[i]);
+		sch_buf_addf(out, "%s%s", i ? "," : "", hex);
+	}
+	sch_buf_addch(out, '}');
+}
+
+int sch_reg_set_state(struct sch_reg *r, const struct sch_id *ids, size_t n,
+		      const char *state)
+{
+	struct sch_buf sql = SCH_BUF_INIT, arr = SCH_BUF_INIT;
+	const char *p[2];
+	int rc;
+
+	id_array(&arr, ids, n);
+	p[0] = state;
+	p[1] = arr.ptr;
+	sch_buf_addf(&sql, "UPDATE %s.applied SET state = $1 "
+		     "WHERE revision = ANY($2::text[])", r->q);
+	rc = sch_pg_exec(r->pg, NULL, SCH_PG_COMMAND, sql.ptr, 2, p);
+	sch_buf_release(&sql);
+	sch_buf_release(&arr);
+	return rc;
+}
+
+int sch_reg_get_state(struct sch_buf *out, struct sch_reg *r,
+		      const struct sch_id *ids, size_t n)
+{
+	struct sch_buf sql = SCH_BUF_INIT, arr = SCH_BUF_INIT;
+	const char *p[2];
+	char cnt[24];
+	int rc;
+
+	if (!n)
+		return 0;
+	id_array(&arr, ids, n);
+	snprintf(cnt, sizeof(cnt), "%zu", n);
+	p[0] = arr.ptr;
+	p[1] = cnt;
+	/* one state shared by every row asked for, else no row */
+	sch_buf_addf(&sql, "SELECT min(state) FROM %s.applied "
+		     "WHERE revision = ANY($1::text[]) HAVING count(*) = $2::int "
+		     "AND count(DISTINCT state) = 1 AND count(state) = count(*)",
+		     r->q);
+	rc = sch_pg_query_value(out, r->pg, sql.ptr, 2, p);
+	sch_buf_release(&sql);
+	sch_buf_release(&arr);
+	if (rc == SCH_ENOTFOUND)
+		return 0;
+	return rc ? rc : out->len == SCH_HEX_LEN;
+}

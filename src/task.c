@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <regex.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "schema/error.h"
 #include "schema/json.h"
 #include "schema/object.h"
+#include "schema/pg.h"
 #include "schema/task.h"
 
 /*
@@ -1893,5 +1895,770 @@ out:
 	for (i = 0; i < done; i++)
 		json_decref(work[i]);
 	free(work);
+	return rc;
+}
+
+/* ---- tables ------------------------------------------------------- */
+
+void sch_task_table_report_init(struct sch_task_table_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	sch_buf_init(&r->violations);
+}
+
+void sch_task_table_report_release(struct sch_task_table_report *r)
+{
+	size_t i;
+
+	free(r->table);
+	free(r->column);
+	free(r->key);
+	free(r->to);
+	for (i = 0; i < r->ncounts; i++)
+		free(r->counts[i].version);
+	free(r->counts);
+	free(r->failed_key);
+	sch_buf_release(&r->violations);
+	sch_task_table_report_init(r);
+}
+
+static int ident_start(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+	       c >= 0x80;
+}
+
+/*
+ * Reads one part of an SQL name at *p into out, as the server reads it: a
+ * double-quoted part as written ("" for a quote), an unquoted one folded
+ * to lower case. Stops at the first '.' outside quotes.
+ */
+static int name_part(struct sch_buf *out, const char **p, const char *opt,
+		     const char *whole)
+{
+	const char *s = *p;
+
+	sch_buf_reset(out);
+	if (*s == '"') {
+		for (s++;; s++) {
+			if (!*s)
+				return sch_error_set(SCH_EUSAGE,
+						     "%s '%s': unterminated "
+						     "quoted identifier",
+						     opt, whole);
+			if (*s == '"' && s[1] != '"')
+				break;
+			if (*s == '"')
+				s++;
+			sch_buf_addch(out, *s);
+		}
+		s++;
+		if (!out->len)
+			return sch_error_set(SCH_EUSAGE, "%s '%s': empty "
+					     "quoted identifier", opt, whole);
+	} else {
+		if (!ident_start((unsigned char)*s))
+			goto bad;
+		for (; *s && *s != '.'; s++) {
+			unsigned char c = (unsigned char)*s;
+
+			if (!ident_start(c) && !(c >= '0' && c <= '9') &&
+			    c != '$')
+				goto bad;
+			sch_buf_addch(out, c >= 'A' && c <= 'Z' ? c + 32 : c);
+		}
+	}
+	if (*s && *s != '.')
+		goto bad;
+	*p = s;
+	return 0;
+bad:
+	sch_error_set(SCH_EUSAGE, "%s '%s' is not a valid name", opt, whole);
+	sch_error_hint("write it as in SQL: name or schema.name, with double "
+		       "quotes around parts that hold other characters");
+	return SCH_EUSAGE;
+}
+
+/*
+ * Splits a possibly schema-qualified table name into the quoted form
+ * the server's to_regclass() reads ("s"."t").
+ */
+static int table_name(struct sch_buf *out, const char *table)
+{
+	struct sch_buf part = SCH_BUF_INIT;
+	const char *p = table;
+	int rc, parts = 0;
+
+	for (;;) {
+		rc = name_part(&part, &p, "--table", table);
+		if (rc)
+			goto out;
+		if (++parts > 2) {
+			rc = sch_error_set(SCH_EUSAGE, "--table '%s': more than "
+					   "schema.name", table);
+			goto out;
+		}
+		if (parts > 1)
+			sch_buf_addch(out, '.');
+		sch_pg_quote_ident(out, part.ptr);
+		if (!*p)
+			break;
+		p++;
+	}
+out:
+	sch_buf_release(&part);
+	return rc;
+}
+
+/* Appends s as an element of an array literal: "..." with \ escapes. */
+static void array_elem(struct sch_buf *b, const char *s, size_t len)
+{
+	const char *end = s + len, *run = s;
+
+	if (b->len > 1)
+		sch_buf_addch(b, ',');
+	sch_buf_addch(b, '"');
+	for (; s < end; s++) {
+		if (*s != '"' && *s != '\\')
+			continue;
+		sch_buf_add(b, run, (size_t)(s - run));
+		sch_buf_addch(b, '\\');
+		run = s;
+	}
+	sch_buf_add(b, run, (size_t)(end - run));
+	sch_buf_addch(b, '"');
+}
+
+static void array_null(struct sch_buf *b)
+{
+	if (b->len > 1)
+		sch_buf_addch(b, ',');
+	sch_buf_addstr(b, "NULL");
+}
+
+/* Appends s as a JSON string. */
+static void json_str(struct sch_buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *end = s + len, *run = s;
+
+	sch_buf_addch(b, '"');
+	for (; s < end; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		sch_buf_add(b, run, (size_t)(s - run));
+		run = s + 1;
+		if (c == '"' || c == '\\') {
+			sch_buf_addch(b, '\\');
+			sch_buf_addch(b, (char)c);
+		} else {
+			char u[7] = { '\\', 'u', '0', '0', hex[c >> 4],
+				      hex[c & 15], 0 };
+			sch_buf_addstr(b, u);
+		}
+	}
+	sch_buf_add(b, run, (size_t)(end - run));
+	sch_buf_addch(b, '"');
+}
+
+/*
+ * Appends v as compact JSON whose numbers read back as the same values:
+ * a real is written with the fewest digits (15 to 17) that give back the
+ * same double, so 19.99 stays 19.99 (jansson's dumper would write
+ * 19.989999999999998, a different numeric to jsonb), and keeps a '.' or an
+ * exponent so that it stays a real.
+ */
+static void json_exact(struct sch_buf *b, const json_t *v)
+{
+	const char *k;
+	json_t *m;
+	size_t i, n = 0;
+	char num[40];
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		sch_buf_addch(b, '{');
+		json_object_foreach((json_t *)v, k, m) {
+			if (n++)
+				sch_buf_addch(b, ',');
+			json_str(b, k, strlen(k));
+			sch_buf_addch(b, ':');
+			json_exact(b, m);
+		}
+		sch_buf_addch(b, '}');
+		break;
+	case JSON_ARRAY:
+		sch_buf_addch(b, '[');
+		for (i = 0; i < json_array_size(v); i++) {
+			if (i)
+				sch_buf_addch(b, ',');
+			json_exact(b, json_array_get(v, i));
+		}
+		sch_buf_addch(b, ']');
+		break;
+	case JSON_STRING:
+		json_str(b, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		sch_buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		break;
+	case JSON_REAL: {
+		double d = json_real_value(v);
+		int p;
+
+		for (p = 15; p < 17; p++) {
+			snprintf(num, sizeof(num), "%.*g", p, d);
+			if (strtod(num, NULL) == d)
+				break;
+		}
+		if (p == 17)
+			snprintf(num, sizeof(num), "%.17g", d);
+		sch_buf_addstr(b, num);
+		if (!strpbrk(num, ".eE"))
+			sch_buf_addstr(b, ".0");
+		break;
+	}
+	case JSON_TRUE:
+		sch_buf_addstr(b, "true");
+		break;
+	case JSON_FALSE:
+		sch_buf_addstr(b, "false");
+		break;
+	case JSON_NULL:
+		sch_buf_addstr(b, "null");
+		break;
+	}
+}
+
+/* One migration of a table: what is resolved once, and the batch. */
+struct table_run {
+	struct sch_pg *pg;
+	const struct sch_task_graph *g;
+	struct sch_task_table_report *out;
+	const char *to;
+	char *qtable, *qcolumn;		/* quoted, for SQL */
+	size_t nkeys;
+	char **keys;			/* key column names; "ctid" */
+	int json;			/* the column is json, not jsonb */
+	/* The UPDATE's parameters: key columns, deletions, settings. */
+	struct sch_buf *karr, darr, sarr;
+	size_t nbatch;			/* rows in the arrays */
+	struct sch_buf tmp, names;
+};
+
+/* "id=42", "(a, b)=(1, x)", "ctid=(0,5)" for row `row` of res. */
+static char *row_key(const struct table_run *r,
+		     const struct sch_pg_result *res, int row)
+{
+	struct sch_buf b = SCH_BUF_INIT;
+	size_t i;
+
+	sch_buf_addstr(&b, r->out->key);
+	sch_buf_addstr(&b, r->nkeys > 1 ? "=(" : "=");
+	for (i = 0; i < r->nkeys; i++)
+		sch_buf_addf(&b, "%s%s", i ? ", " : "",
+			     sch_pg_result_value(res, row, (int)i));
+	if (r->nkeys > 1)
+		sch_buf_addch(&b, ')');
+	return sch_buf_detach(&b, NULL);
+}
+
+/*
+ * Turns the failure of a row's migration, whose message starts with
+ * "row", into SCH_ECHECK naming the row by its key.
+ */
+static int row_failed(struct table_run *r, const struct sch_pg_result *res,
+		      int row)
+{
+	const char *msg = sch_error_msg();
+	char *rest;
+
+	if (!strncmp(msg, "row:", 4))
+		msg += 4 + (msg[4] == ' ');
+	rest = xstrdup(msg);
+	free(r->out->failed_key);
+	r->out->failed_key = row_key(r, res, row);
+	sch_error_set(SCH_ECHECK, "%s.%s: row %s: %s", r->out->table,
+		      r->out->column, r->out->failed_key, rest);
+	free(rest);
+	return SCH_ECHECK;
+}
+
+static void count_version(struct sch_task_table_report *out,
+			  const char *version)
+{
+	size_t i;
+
+	for (i = 0; i < out->ncounts; i++)
+		if (!strcmp(out->counts[i].version, version))
+			break;
+	if (i == out->ncounts) {
+		out->counts = xrealloc(out->counts,
+				       (i + 1) * sizeof(*out->counts));
+		out->counts[i].version = xstrdup(version);
+		out->counts[i].rows = 0;
+		out->ncounts++;
+	}
+	out->counts[i].rows++;
+}
+
+/*
+ * Adds a changed row to the batch: its key, the top-level members of old
+ * that new lacks, and the members of new that old lacks or holds with a
+ * different value.
+ */
+static void add_change(struct table_run *r, const struct sch_pg_result *res,
+		       int row, const json_t *old, const json_t *new)
+{
+	const char *k;
+	json_t *v, *ov;
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nkeys; i++)
+		array_elem(&r->karr[i], sch_pg_result_value(res, row, (int)i),
+			   sch_pg_result_len(res, row, (int)i));
+	sch_buf_reset(&r->names);
+	sch_buf_addch(&r->names, '{');
+	json_object_foreach((json_t *)old, k, v) {
+		if (json_object_get(new, k))
+			continue;
+		array_elem(&r->names, k, strlen(k));
+	}
+	if (r->names.len > 1) {
+		sch_buf_addch(&r->names, '}');
+		array_elem(&r->darr, r->names.ptr, r->names.len);
+	} else {
+		array_null(&r->darr);
+	}
+	sch_buf_reset(&r->tmp);
+	sch_buf_addch(&r->tmp, '{');
+	json_object_foreach((json_t *)new, k, v) {
+		ov = json_object_get(old, k);
+		if (ov && sch_json_equal(ov, v))
+			continue;
+		if (n++)
+			sch_buf_addch(&r->tmp, ',');
+		json_str(&r->tmp, k, strlen(k));
+		sch_buf_addch(&r->tmp, ':');
+		json_exact(&r->tmp, v);
+	}
+	sch_buf_addch(&r->tmp, '}');
+	array_elem(&r->sarr, r->tmp.ptr, r->tmp.len);
+	r->nbatch++;
+}
+
+/* Migrates the documents of one fetched batch into r's arrays. */
+static int migrate_rows(struct table_run *r, const struct sch_pg_result *res)
+{
+	struct sch_task_table_report *out = r->out;
+	int row, rows = sch_pg_result_rows(res), col = (int)r->nkeys, rc = 0;
+	json_t *doc = NULL, *old = NULL;
+	const char *from;
+
+	for (row = 0; row < rows; row++) {
+		out->read++;
+		if (sch_pg_result_isnull(res, row, col)) {
+			out->nulls++;
+			continue;
+		}
+		rc = sch_json_parse(&doc, sch_pg_result_value(res, row, col),
+				    sch_pg_result_len(res, row, col), "row");
+		if (!rc)
+			rc = sch_task_doc_version(&from, doc, "row");
+		if (rc) {
+			rc = row_failed(r, res, row);
+			break;
+		}
+		count_version(out, from);
+		if (!strcmp(from, r->to)) {
+			/* Already there: checked, never written. */
+			rc = sch_task_validate(r->g, doc, r->to, "row",
+					       &out->violations);
+		} else {
+			old = json_incref(doc);
+			rc = sch_task_migrate(&doc, r->g, r->to, "row",
+					      &out->violations);
+			if (!rc) {
+				add_change(r, res, row, old, doc);
+				out->changed++;
+			}
+			json_decref(old);
+			old = NULL;
+		}
+		json_decref(doc);
+		doc = NULL;
+		if (rc) {
+			rc = row_failed(r, res, row);
+			break;
+		}
+	}
+	json_decref(doc);
+	return rc;
+}
+
+static void batch_reset(struct table_run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nkeys; i++) {
+		sch_buf_reset(&r->karr[i]);
+		sch_buf_addch(&r->karr[i], '{');
+	}
+	sch_buf_reset(&r->darr);
+	sch_buf_addch(&r->darr, '{');
+	sch_buf_reset(&r->sarr);
+	sch_buf_addch(&r->sarr, '{');
+	r->nbatch = 0;
+}
+
+/* Writes the batch's changes: one UPDATE, one round trip. */
+static int write_batch(struct table_run *r, const char *sql)
+{
+	const char **params = xcalloc(r->nkeys + 2, sizeof(*params));
+	struct sch_pg_result *res = NULL;
+	size_t i;
+	long n;
+	int rc;
+
+	for (i = 0; i < r->nkeys; i++) {
+		sch_buf_addch(&r->karr[i], '}');
+		params[i] = r->karr[i].ptr;
+	}
+	sch_buf_addch(&r->darr, '}');
+	sch_buf_addch(&r->sarr, '}');
+	params[r->nkeys] = r->darr.ptr;
+	params[r->nkeys + 1] = r->sarr.ptr;
+	rc = sch_pg_exec(r->pg, &res, SCH_PG_COMMAND, sql,
+			 (int)r->nkeys + 2, params);
+	if (!rc && (n = sch_pg_result_affected(res)) != (long)r->nbatch)
+		rc = sch_error_set(SCH_EDB, "updated %ld rows of %s instead "
+				   "of %zu", n, r->out->table, r->nbatch);
+	else if (rc)
+		rc = sch_error_wrap(rc, "cannot update %s", r->out->table);
+	sch_pg_result_free(res);
+	free(params);
+	batch_reset(r);
+	return rc;
+}
+
+/* Finds the table, its column and its key; fills r and r->out. */
+static int table_resolve(struct table_run *r, const struct sch_task_table_opts *o)
+{
+	struct sch_task_table_report *out = r->out;
+	struct sch_buf name = SCH_BUF_INIT, col = SCH_BUF_INIT,
+		       q = SCH_BUF_INIT;
+	struct sch_pg_result *res = NULL;
+	const char *p = o->column, *params[2];
+	char relkind, *oid = NULL;
+	int rc, i, n;
+
+	rc = table_name(&name, o->table);
+	if (!rc)
+		rc = name_part(&col, &p, "--column", o->column);
+	if (!rc && *p)
+		rc = sch_error_set(SCH_EUSAGE, "--column '%s' is not a valid "
+				   "name", o->column);
+	if (rc)
+		goto out;
+	params[0] = name.ptr;
+	rc = sch_pg_exec(r->pg, &res, SCH_PG_TUPLES,
+			 "SELECT c.oid, n.nspname, c.relname, c.relkind "
+			 "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+			 "ON n.oid = c.relnamespace "
+			 "WHERE c.oid = pg_catalog.to_regclass($1)",
+			 1, params);
+	if (rc)
+		goto out;
+	if (!sch_pg_result_rows(res)) {
+		rc = sch_error_set(SCH_EDB, "no table %s in database %s",
+				   o->table, sch_pg_dbname(r->pg));
+		sch_error_hint("an unqualified name follows the search_path; "
+			       "write schema.name for another schema");
+		goto out;
+	}
+	oid = xstrdup(sch_pg_result_value(res, 0, 0));
+	out->table = xasprintf("%s.%s", sch_pg_result_value(res, 0, 1),
+			       sch_pg_result_value(res, 0, 2));
+	relkind = sch_pg_result_value(res, 0, 3)[0];
+	sch_pg_quote_ident(&q, sch_pg_result_value(res, 0, 1));
+	sch_buf_addch(&q, '.');
+	sch_pg_quote_ident(&q, sch_pg_result_value(res, 0, 2));
+	r->qtable = sch_buf_detach(&q, NULL);
+	if (relkind != 'r' && relkind != 'p') {
+		rc = sch_error_set(SCH_EDB, "%s is %s, not a table", out->table,
+				   relkind == 'v' ? "a view"
+				   : relkind == 'm' ? "a materialized view"
+				   : relkind == 'f' ? "a foreign table"
+				   : "not a table");
+		goto out;
+	}
+	sch_pg_result_free(res);
+	res = NULL;
+
+	params[0] = oid;
+	params[1] = col.ptr;
+	rc = sch_pg_exec(r->pg, &res, SCH_PG_TUPLES,
+			 "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod), "
+			 "a.atttypid = 'pg_catalog.jsonb'::pg_catalog.regtype, "
+			 "a.atttypid = 'pg_catalog.json'::pg_catalog.regtype, "
+			 "a.attgenerated <> '' "
+			 "FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1 "
+			 "AND a.attname = $2 AND a.attnum > 0 "
+			 "AND NOT a.attisdropped",
+			 2, params);
+	if (rc)
+		goto out;
+	out->column = xstrdup(col.ptr);
+	if (!sch_pg_result_rows(res)) {
+		rc = sch_error_set(SCH_EDB, "table %s has no column %s",
+				   out->table, col.ptr);
+		goto out;
+	}
+	if (*sch_pg_result_value(res, 0, 1) != 't' &&
+	    *sch_pg_result_value(res, 0, 2) != 't') {
+		rc = sch_error_set(SCH_EDB, "column %s of %s is %s, not jsonb "
+				   "or json", col.ptr, out->table,
+				   sch_pg_result_value(res, 0, 0));
+		goto out;
+	}
+	if (*sch_pg_result_value(res, 0, 3) == 't') {
+		rc = sch_error_set(SCH_EDB, "column %s of %s is generated",
+				   col.ptr, out->table);
+		goto out;
+	}
+	r->json = *sch_pg_result_value(res, 0, 2) == 't';
+	sch_pg_quote_ident(&q, col.ptr);
+	r->qcolumn = sch_buf_detach(&q, NULL);
+	sch_pg_result_free(res);
+	res = NULL;
+
+	params[0] = oid;
+	rc = sch_pg_exec(r->pg, &res, SCH_PG_TUPLES,
+			 "SELECT a.attname, pg_catalog.format_type(a.atttypid, "
+			 "a.atttypmod) FROM pg_catalog.pg_index i "
+			 "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
+			 "AND a.attnum = ANY (i.indkey) "
+			 "WHERE i.indrelid = $1 AND i.indisprimary "
+			 "ORDER BY pg_catalog.array_position(i.indkey::pg_catalog.int2[], "
+			 "a.attnum)",
+			 1, params);
+	if (rc)
+		goto out;
+	n = sch_pg_result_rows(res);
+	if (!n && relkind == 'p') {
+		rc = sch_error_set(SCH_EDB, "partitioned table %s has no "
+				   "primary key", out->table);
+		sch_error_hint("a ctid names a row only within one partition; "
+			       "migrate each partition on its own");
+		goto out;
+	}
+	r->nkeys = n ? (size_t)n : 1;
+	r->keys = xcalloc(r->nkeys * 2, sizeof(*r->keys));
+	for (i = 0; i < n; i++) {
+		r->keys[2 * i] = xstrdup(sch_pg_result_value(res, i, 0));
+		r->keys[2 * i + 1] = xstrdup(sch_pg_result_value(res, i, 1));
+	}
+	if (!n) {
+		r->keys[0] = xstrdup("ctid");
+		r->keys[1] = xstrdup("tid");
+		out->by_ctid = 1;
+	}
+	sch_buf_reset(&q);
+	if (r->nkeys > 1)
+		sch_buf_addch(&q, '(');
+	for (i = 0; i < (int)r->nkeys; i++)
+		sch_buf_addf(&q, "%s%s", i ? ", " : "", r->keys[2 * i]);
+	if (r->nkeys > 1)
+		sch_buf_addch(&q, ')');
+	out->key = sch_buf_detach(&q, NULL);
+out:
+	sch_pg_result_free(res);
+	free(oid);
+	sch_buf_release(&name);
+	sch_buf_release(&col);
+	sch_buf_release(&q);
+	return rc;
+}
+
+/* The cursor over the rows and the UPDATE of one batch. */
+static void table_sql(struct sch_buf *declare, struct sch_buf *update,
+		      const struct table_run *r, const char *where)
+{
+	size_t i;
+
+	sch_buf_addstr(declare, "DECLARE schema_task_rows NO SCROLL CURSOR "
+		       "FOR SELECT ");
+	for (i = 0; i < r->nkeys; i++) {
+		sch_pg_quote_ident(declare, r->keys[2 * i]);
+		sch_buf_addstr(declare, ", ");
+	}
+	sch_buf_addf(declare, "%s FROM %s", r->qcolumn, r->qtable);
+	/* On lines of its own: a trailing -- comment ends there. */
+	if (where)
+		sch_buf_addf(declare, " WHERE (\n%s\n)", where);
+	sch_buf_addstr(declare, " ORDER BY ");
+	for (i = 0; i < r->nkeys; i++) {
+		sch_buf_addstr(declare, i ? ", " : "");
+		sch_pg_quote_ident(declare, r->keys[2 * i]);
+	}
+
+	/*
+	 * Keys travel as text and are cast on the table's side of the
+	 * comparison, so that its index is used (and an array-typed key is
+	 * not flattened by unnest). d: member names to delete, as a text[]
+	 * literal; s: the members to set.
+	 */
+	sch_buf_addf(update, "UPDATE %s AS schema_t SET %s = ", r->qtable,
+		     r->qcolumn);
+	if (r->json)
+		sch_buf_addf(update, "((schema_t.%s::pg_catalog.jsonb - "
+			     "COALESCE(schema_v.d::pg_catalog.text[], '{}')) "
+			     "|| schema_v.s)::pg_catalog.json", r->qcolumn);
+	else
+		sch_buf_addf(update, "(schema_t.%s - "
+			     "COALESCE(schema_v.d::pg_catalog.text[], '{}')) "
+			     "|| schema_v.s", r->qcolumn);
+	sch_buf_addstr(update, " FROM unnest(");
+	for (i = 0; i < r->nkeys; i++)
+		sch_buf_addf(update, "$%zu::pg_catalog.text[], ", i + 1);
+	sch_buf_addf(update, "$%zu::pg_catalog.text[], "
+		     "$%zu::pg_catalog.jsonb[]) AS schema_v(",
+		     r->nkeys + 1, r->nkeys + 2);
+	for (i = 0; i < r->nkeys; i++)
+		sch_buf_addf(update, "k%zu, ", i);
+	sch_buf_addstr(update, "d, s) WHERE ");
+	for (i = 0; i < r->nkeys; i++) {
+		sch_buf_addstr(update, i ? " AND schema_t." : "schema_t.");
+		sch_pg_quote_ident(update, r->keys[2 * i]);
+		sch_buf_addf(update, " = schema_v.k%zu::%s", i,
+			     r->keys[2 * i + 1]);
+	}
+}
+
+static int count_cmp(const void *a, const void *b)
+{
+	const struct sch_task_table_count *x = a, *y = b;
+
+	return sch_task_version_cmp(x->version, y->version);
+}
+
+int sch_task_table_migrate(struct sch_task_table_report *out,
+			   struct sch_pg *pg, const struct sch_task_graph *g,
+			   const struct sch_task_table_opts *o)
+{
+	struct table_run r;
+	struct sch_buf declare = SCH_BUF_INIT, update = SCH_BUF_INIT,
+		       fetch = SCH_BUF_INIT;
+	struct sch_pg_result *res = NULL;
+	size_t batch = o->batch ? o->batch : SCH_TASK_BATCH_DEFAULT, i;
+	const struct sch_pg_err *e;
+	int rc, began = 0;
+
+	sch_task_table_report_release(out);
+	memset(&r, 0, sizeof(r));
+	r.pg = pg;
+	r.g = g;
+	r.out = out;
+	sch_buf_init(&r.darr);
+	sch_buf_init(&r.sarr);
+	sch_buf_init(&r.tmp);
+	sch_buf_init(&r.names);
+	r.to = o->to ? o->to : sch_task_graph_newest(g);
+	if (!r.to || !sch_task_graph_get(g, r.to)) {
+		rc = sch_error_set(SCH_ENOTFOUND, "task %s has no version %s",
+				   g->name, r.to ? r.to : "at all");
+		goto out;
+	}
+	out->to = xstrdup(r.to);
+	if (batch > SCH_TASK_BATCH_MAX) {
+		rc = sch_error_set(SCH_EUSAGE, "--batch: at most %d rows",
+				   SCH_TASK_BATCH_MAX);
+		goto out;
+	}
+
+	/*
+	 * One snapshot for reading and writing: a row another session
+	 * changes after it is a serialization failure, never a lost update.
+	 */
+	rc = sch_pg_begin(pg);
+	if (rc)
+		goto out;
+	began = 1;
+	rc = sch_pg_exec(pg, NULL, SCH_PG_COMMAND, o->dry_run ?
+			 "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, "
+			 "READ ONLY" :
+			 "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+			 0, NULL);
+	if (!rc)
+		rc = table_resolve(&r, o);
+	if (rc)
+		goto out;
+	r.karr = xcalloc(r.nkeys, sizeof(*r.karr));
+	for (i = 0; i < r.nkeys; i++)
+		sch_buf_init(&r.karr[i]);
+	batch_reset(&r);
+	table_sql(&declare, &update, &r, o->where);
+	sch_buf_addf(&fetch, "FETCH FORWARD %zu FROM schema_task_rows", batch);
+	rc = sch_pg_exec(pg, NULL, SCH_PG_COMMAND, declare.ptr, 0, NULL);
+	if (rc) {
+		rc = sch_error_wrap(rc, "cannot read %s", out->table);
+		if (o->where)
+			sch_error_hint("--where is SQL run as given: check "
+				       "it with psql");
+		goto out;
+	}
+	for (;;) {
+		rc = sch_pg_exec(pg, &res, SCH_PG_TUPLES, fetch.ptr, 0, NULL);
+		if (rc) {
+			rc = sch_error_wrap(rc, "cannot read %s", out->table);
+			goto out;
+		}
+		if (!sch_pg_result_rows(res))
+			break;
+		rc = migrate_rows(&r, res);
+		if (rc)
+			goto out;
+		if (r.nbatch && !o->dry_run) {
+			rc = write_batch(&r, update.ptr);
+			if (rc)
+				goto out;
+		}
+		batch_reset(&r);
+		sch_pg_result_free(res);
+		res = NULL;
+	}
+	if (o->dry_run)
+		rc = sch_pg_rollback(pg);
+	else
+		rc = sch_pg_commit(pg);
+	began = 0;
+out:
+	e = sch_pg_last_error(pg);
+	if (rc == SCH_EDB && e && !strcmp(e->sqlstate, "40001"))
+		sch_error_hint("another session changed rows of %s during the "
+			       "migration; run it again", out->table);
+	if (began)
+		sch_pg_rollback(pg);
+	if (out->ncounts)
+		qsort(out->counts, out->ncounts, sizeof(*out->counts),
+		      count_cmp);
+	sch_pg_result_free(res);
+	for (i = 0; r.karr && i < r.nkeys; i++)
+		sch_buf_release(&r.karr[i]);
+	free(r.karr);
+	for (i = 0; r.keys && i < 2 * r.nkeys; i++)
+		free(r.keys[i]);
+	free(r.keys);
+	free(r.qtable);
+	free(r.qcolumn);
+	sch_buf_release(&r.darr);
+	sch_buf_release(&r.sarr);
+	sch_buf_release(&r.tmp);
+	sch_buf_release(&r.names);
+	sch_buf_release(&declare);
+	sch_buf_release(&update);
+	sch_buf_release(&fetch);
 	return rc;
 }

@@ -141,6 +141,83 @@ out:
 	return rc;
 }
 
+/* 1 when a sample from the middle of a large body shrinks by at least
+ * 3% at level 1: cheap evidence that compressing the whole is worth it. */
+static int worth_compressing(const void *body, size_t len)
+{
+	const size_t sample = 16 << 10;
+	struct sch_buf z = SCH_BUF_INIT;
+	int yes = 1;
+
+	if (len <= (64 << 10))
+		return 1;
+	if (sch_zip_deflate(&z, (const char *)body + (len - sample) / 2, sample,
+			    1) == 0)
+		yes = z.len < sample - sample * 3 / 100;
+	sch_buf_release(&z);
+	return yes;
+}
+
+int sch_object_encode(struct sch_buf *value, enum sch_otype type,
+		      const void *body, size_t len, int level)
+{
+	char hdr[32];
+	size_t hlen;
+	int rc;
+
+	sch_buf_reset(value);
+	if (len > SCH_OBJECT_MAX)
+		return sch_error_set(SCH_ETOOBIG,
+				     "%s object of %zu bytes exceeds %zu",
+				     sch_otype_name(type), len, SCH_OBJECT_MAX);
+	hlen = encode_header(hdr, sizeof(hdr), type, len);
+	if (level != 0 && hlen + len >= SCH_OBJECT_RAW_BELOW &&
+	    worth_compressing(body, len)) {
+		struct sch_buf raw = SCH_BUF_INIT;
+		sch_buf_grow(&raw, hlen + len);
+		sch_buf_add(&raw, hdr, hlen);
+		sch_buf_add(&raw, body, len);
+		sch_buf_addch(value, 'z');
+		rc = sch_zip_deflate(value, raw.ptr, raw.len,
+				     level < 0 ? 6 : level);
+		sch_buf_release(&raw);
+		if (rc) {
+			sch_buf_reset(value);
+			return rc;
+		}
+		if (value->len < hlen + len + 1)
+			return 0;
+		sch_buf_reset(value); /* compression saves nothing */
+	}
+	sch_buf_grow(value, 1 + hlen + len);
+	sch_buf_addch(value, 'r');
+	sch_buf_add(value, hdr, hlen);
+	sch_buf_add(value, body, len);
+	return 0;
+}
+
+int sch_object_put_value(struct sch_txn *t, const struct sch_id *id,
+			 const void *value, size_t len)
+{
+	const char *v = value;
+
+	if (len < 2 || (v[0] != 'z' && v[0] != 'r'))
+		return sch_error_set(SCH_EINVAL, "not an encoded object value");
+	if (sch_object_exists(t, id))
+		return 0;
+	return sch_kv_put(t, SCH_DB_OBJECTS, id->b, SCH_ID_LEN, value, len);
+}
+
+void sch_object_thread_cleanup(void)
+{
+	sch_zip_thread_cleanup();
+}
+
+int sch_object_delete(struct sch_txn *t, const struct sch_id *id)
+{
+	return sch_kv_del(t, SCH_DB_OBJECTS, id->b, SCH_ID_LEN);
+}
+
 int sch_object_decode(enum sch_otype *type, const void **body, size_t *len,
 		      const void *raw, size_t rawlen)
 {

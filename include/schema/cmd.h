@@ -96,6 +96,49 @@ SCH_CMD(stamp);
 SCH_CMD(audit);
 SCH_CMD(validate);
 SCH_CMD(task);
+SCH_CMD(diff);
+SCH_CMD(state);
+
+/* States (src/cmd/diff.c). */
+struct sch_catalog_opts;
+struct sch_reg;
+struct sch_idlist;
+struct sch_applied_set;
+/* The managed schemas and the registry as .schema/config names them. */
+void sch_cmd_catalog_opts(struct sch_catalog_opts *o,
+			  const struct sch_ctx *ctx);
+/* The heads of an applied set. Returns 0 or a load error. */
+int sch_cmd_applied_heads(struct sch_idlist *out, struct sch_ctx *ctx,
+			  const struct sch_applied_set *applied);
+/*
+ * The state recorded for the applied heads: the registry's applied.state
+ * when all heads share one, else (one head) the state recorded in the
+ * store for it on this server's major. Returns 1 when found, 0 when
+ * none is recorded, or SCH_EDB/SCH_EIO.
+ */
+int sch_cmd_applied_state(struct sch_id *out, struct sch_ctx *ctx,
+			  struct sch_reg *reg, const struct sch_idlist *heads);
+SCH_CMD(backup);
+SCH_CMD(snapshots);
+SCH_CMD(restore);
+SCH_CMD(gc);
+
+struct sch_envpol;
+struct sch_snap_progress;
+/* The progress line of backup and restore on stderr, when it is a
+ * terminal (a sch_snap_progress_fn). */
+void sch_cmd_progress(void *arg, const struct sch_snap_progress *p);
+/* Parses a size such as 65536, 256K or 1M. Returns 0 or SCH_EUSAGE. */
+int sch_cmd_size(size_t *out, const char *s, const char *opt);
+/*
+ * Backs up pol's database into the store (its own write transaction) and
+ * prints a summary on stderr unless quiet; *out (may be NULL) receives the
+ * snapshot id. level -1 and chunk 0 mean the defaults. Returns 0 or the
+ * error of sch_snapshot_backup().
+ */
+int sch_cmd_backup(struct sch_ctx *ctx, const struct sch_envpol *pol,
+		   const char *note, int level, size_t chunk, int quiet,
+		   struct sch_id *out);
 
 /* What checkout, migrate and rollback share. */
 struct sch_run_opts {
@@ -109,6 +152,26 @@ struct sch_run_opts {
 	long last_n;		/* rollback -N: revert the last N applied */
 };
 int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o);
+/* Parses the options common to checkout, migrate and rollback; a "-N"
+ * argument is taken as a relative spec, not an option. */
+int sch_run_parse(struct sch_run_opts *o, int argc, char **argv,
+		  const char *verb);
+
+struct sch_envpol;
+struct sch_pg;
+struct sch_reg;
+struct sch_applied_set;
+/* Resolves and opens the target, reads its registry (scripts too when
+ * asked): what current and status share. */
+int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
+			struct sch_envpol *pol, struct sch_pg **pg,
+			struct sch_reg *reg, struct sch_applied_set *applied,
+			int scripts);
+
+struct json_t;
+/* A revision as a JSON object (log --json, show --json); new reference. */
+struct json_t *sch_log_rev_json(const struct sch_id *id,
+				const struct sch_rev *r, const char *deco);
 
 /*
  * The options of commands that read one database: [<env>] [--url URL]

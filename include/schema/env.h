@@ -21,7 +21,7 @@ enum sch_db {
 	SCH_DB_OBJECTS,   /* 32-byte id -> method byte + payload */
 	SCH_DB_REFS,      /* ref name -> "64hex" or "ref: <name>" */
 	SCH_DB_REFLOG,    /* be64 sequence -> "name\0old new time msg" */
-	SCH_DB_STATES,    /* rev id + server major -> state id */
+	SCH_DB_STATES,    /* rev id + 1 byte server major -> state id */
 	SCH_DB_WORKTREE,  /* migrations/ directory name -> rev id */
 	SCH_DB_HEADS,     /* rev id -> "" for every revision without child */
 	SCH_DB_SNAPSHOTS, /* snap id -> "" for every stored snapshot */

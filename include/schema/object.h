@@ -62,6 +62,33 @@ int sch_object_put(struct sch_id *out, struct sch_txn *t, enum sch_otype type,
 		   const void *body, size_t len, int level);
 
 /*
+ * Encodes an object for storage without touching the store, so that any
+ * thread can do the costly part (compression) while one thread writes:
+ * `value` (replacing its content) receives what sch_object_put_value()
+ * stores under the object's id, which is sch_object_hash() of the same
+ * type and body (computed by the caller, often to skip stored objects
+ * before encoding them). level as for sch_object_put(); with a level, a
+ * body of more than 64 KiB whose 16 KiB sample from its middle does not
+ * shrink by 3% at level 1 is stored raw without compressing the rest
+ * (random or already-compressed data: zlib would spend its time for
+ * nothing). Returns 0, SCH_ETOOBIG, SCH_EIO.
+ */
+int sch_object_encode(struct sch_buf *value, enum sch_otype type,
+		      const void *body, size_t len, int level);
+/*
+ * Stores a value made by sch_object_encode() under its id; nothing happens
+ * when the id is stored already. The value is trusted, not re-verified.
+ * Returns 0, SCH_EINVAL (not an encoded value), SCH_EFULL, SCH_EIO.
+ */
+int sch_object_put_value(struct sch_txn *t, const struct sch_id *id,
+			 const void *value, size_t len);
+/* Frees the calling thread's cached zlib streams: a thread that read or
+ * encoded objects calls it before it ends (the main thread need not). */
+void sch_object_thread_cleanup(void);
+/* Deletes a stored object. Returns 0, SCH_ENOTFOUND, SCH_EIO. */
+int sch_object_delete(struct sch_txn *t, const struct sch_id *id);
+
+/*
  * Reads and verifies an object; body receives its body (replacing what it
  * held), type (may be NULL) its type. Returns 0, SCH_ENOTFOUND,
  * SCH_ECORRUPT (bad header, size, inflation or hash), SCH_EIO.

@@ -121,6 +121,20 @@ void sch_reg_stmt_event(struct sch_reg_stmt *s, const struct sch_reg *r,
 			const char *actor, const char *action,
 			const char *revision, const char *detail);
 
+/*
+ * Records state (64 hex digits) in the `state` column of the applied rows
+ * of the n revisions ids. Returns 0 or SCH_EDB.
+ */
+int sch_reg_set_state(struct sch_reg *r, const struct sch_id *ids, size_t n,
+		      const char *state);
+/*
+ * The state recorded for the n revisions ids when every one of them has
+ * the same (64 hex digits into out, replacing): returns 1 then, 0 when
+ * one has none or they differ, or SCH_EDB.
+ */
+int sch_reg_get_state(struct sch_buf *out, struct sch_reg *r,
+		      const struct sch_id *ids, size_t n);
+
 /* Runs one event insert on its own. Returns 0 or SCH_EDB. */
 int sch_reg_event(struct sch_reg *r, const char *actor, const char *action,
 		  const char *revision, const char *detail);

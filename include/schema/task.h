@@ -307,4 +307,97 @@ int sch_task_migrate_batch(json_t **docs, size_t n,
 			   const char *what, size_t *failed,
 			   struct sch_buf *report);
 
+/* ---- tables ------------------------------------------------------- */
+
+struct sch_pg;
+
+/* Rows per FETCH and per UPDATE when sch_task_table_opts.batch is 0. */
+#define SCH_TASK_BATCH_DEFAULT 2000
+#define SCH_TASK_BATCH_MAX 100000
+
+/* What sch_task_table_migrate() works on. Strings are borrowed. */
+struct sch_task_table_opts {
+	/*
+	 * The table as in SQL: `name` or `schema.name`, each part either
+	 * unquoted (folded to lower case) or double-quoted ("My ""T""").
+	 * An unqualified name follows the search_path.
+	 */
+	const char *table;
+	/* The json or jsonb column, quoted or not as a part of table. */
+	const char *column;
+	/*
+	 * A boolean SQL expression over the table's columns, or NULL for every
+	 * row. It is user SQL, run as given (like psql): never pass text from
+	 * someone who may not run SQL on this database.
+	 */
+	const char *where;
+	const char *to;		/* target version; NULL: the newest */
+	size_t batch;		/* rows per round trip; 0: the default */
+	int dry_run;		/* read, migrate and validate; write nothing */
+};
+
+/* Rows read per version they declared, in ascending version order. */
+struct sch_task_table_count {
+	char *version;
+	size_t rows;
+};
+
+/*
+ * What a table migration did (or, after a failure, had read so far).
+ * Filled by sch_task_table_migrate(); release with
+ * sch_task_table_report_release().
+ */
+struct sch_task_table_report {
+	char *table;	/* schema.name as the catalog spells it */
+	char *column;
+	char *key;	/* "id", "(a, b)", or "ctid" when there is no pk */
+	int by_ctid;	/* 1: the table has no primary key */
+	char *to;	/* the target version */
+	size_t read;	/* rows read (the --where rows) */
+	size_t changed;	/* rows written (or, dry run, that would be) */
+	size_t nulls;	/* rows whose column is NULL: left alone */
+	struct sch_task_table_count *counts;
+	size_t ncounts;
+	/* When a row failed: its key ("id=42") and its violations. */
+	char *failed_key;
+	struct sch_buf violations;
+};
+
+void sch_task_table_report_init(struct sch_task_table_report *r);
+void sch_task_table_report_release(struct sch_task_table_report *r);
+
+/*
+ * Migrates a json or jsonb column of a table to version o->to of task g,
+ * all or nothing, in one REPEATABLE READ transaction that this function
+ * opens on pg (which must be idle) and commits, or rolls back on any
+ * failure and after a dry run.
+ *
+ * Rows are read through a server-side cursor in primary-key order (ctid
+ * order for a table without one), o->batch at a time, so memory is
+ * bounded by the batch. Each document is migrated and validated against
+ * the target as sch_task_migrate() does, rows already at the target are
+ * validated too. Only rows whose document changes are written, one UPDATE
+ * per batch, and only their top-level members that change: members the
+ * migration leaves equal keep their stored bytes. NULL documents are left
+ * alone and counted.
+ *
+ * Returns 0, or:
+ *   SCH_EUSAGE   o->table or o->column malformed, o->batch too large;
+ *   SCH_ENOTFOUND o->to is not a version of g;
+ *   SCH_EDB      no such table or column, a column that is not json or
+ *                jsonb, a table the function cannot key (partitioned
+ *                without primary key), an error in o->where, a
+ *                concurrent update, any server error;
+ *   SCH_ECHECK   a row cannot be migrated: unreadable, without a valid
+ *                schema_version, of a version with no path to the target,
+ *                an operation that does not apply, an invalid result. The
+ *                message names the row by its key ("public.t.config: row
+ *                id=42: ..."); out->failed_key and out->violations say
+ *                the same.
+ * After a failure nothing in the table has changed.
+ */
+int sch_task_table_migrate(struct sch_task_table_report *out,
+			   struct sch_pg *pg, const struct sch_task_graph *g,
+			   const struct sch_task_table_opts *o);
+
 #endif

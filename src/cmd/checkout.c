@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "schema/apply.h"
+#include "schema/catalog.h"
 #include "schema/cmd.h"
 #include "schema/error.h"
 #include "schema/graph.h"
@@ -252,6 +253,73 @@ static void sign_events(struct sch_ctx *ctx, struct sch_reg *reg)
 	memset(&k, 0, sizeof(k));
 }
 
+/*
+ * After a run: captures the state the database reached, records it in
+ * the registry rows of the applied heads and, in the store, as the state
+ * of the head (when there is one head and it has none yet on this server
+ * major). The run's read transaction is swapped for a write one for that
+ * and a fresh read one is left in ctx->txn. A failure here only warns:
+ * the database did change.
+ */
+static void record_state(struct sch_ctx *ctx, struct sch_pg *pg,
+			 struct sch_reg *reg, struct sch_graph *g,
+			 const struct sch_applied_set *applied,
+			 const struct sch_plan *plan)
+{
+	struct sch_catalog_opts co;
+	struct sch_idlist heads = { 0 };
+	struct sch_buf text = SCH_BUF_INIT;
+	struct sch_txn *w = NULL;
+	struct sch_id state, ignore;
+	uint8_t *set = xcalloc(g->n + 1, 1);
+	char hex[SCH_HEX_LEN + 1];
+	int rc;
+
+	for (size_t i = 0; i < applied->n; i++) {
+		long k = sch_graph_find(g, &applied->v[i].id);
+		if (k >= 0)
+			set[k] = 1;
+	}
+	for (size_t i = 0; i < plan->ndown; i++)
+		set[plan->down[i]] = 0;
+	for (size_t i = 0; i < plan->nup; i++)
+		set[plan->up[i]] = 1;
+	sch_plan_set_heads(&heads, g, set);
+	free(set);
+	if (!heads.n)
+		goto out;
+	sch_cmd_catalog_opts(&co, ctx);
+	rc = sch_catalog_state(&state, &text, NULL, pg, &co);
+	sch_id_hex(hex, &state);
+	if (!rc)
+		rc = sch_reg_set_state(reg, heads.v, heads.n, hex);
+	if (rc)
+		goto fail;
+	sch_txn_abort(ctx->txn);
+	ctx->txn = NULL;
+	rc = sch_txn_begin(&w, ctx->store, 1);
+	if (!rc)
+		rc = sch_object_put(&ignore, w, SCH_OBJ_STATE, text.ptr,
+				    text.len, -1);
+	if (!rc && heads.n == 1)
+		rc = sch_state_record(w, &heads.v[0], sch_pg_server_major(pg),
+				      &state, 0);
+	if (!rc) {
+		rc = sch_txn_commit(w);
+		w = NULL;
+	}
+	sch_txn_abort(w);
+	if (sch_txn_begin(&ctx->txn, ctx->store, 0))
+		ctx->txn = NULL;
+	if (!rc)
+		goto out;
+fail:
+	sch_ui_warn("the state reached was not recorded: %s", sch_error_msg());
+out:
+	sch_idlist_release(&heads);
+	sch_buf_release(&text);
+}
+
 static const char *verb_of(int mode)
 {
 	return mode == SCH_PLAN_MIGRATE ? "migrate"
@@ -273,6 +341,8 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 	const char *verb = verb_of(o->mode);
 	char *actor = NULL;
 	json_t *pj = NULL;
+	struct sch_id backup;
+	char backup_hex[SCH_HEX_LEN + 1] = "";
 	int rc;
 
 	memset(&reg, 0, sizeof(reg));
@@ -408,6 +478,19 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 		if (rc)
 			goto out;
 	}
+	/* The environment's backup policy, before anything changes. */
+	if (!strcmp(pol.backup, "always") ||
+	    (!strcmp(pol.backup, "downgrade") && plan.ndown)) {
+		char *note = xasprintf("before %s", verb);
+		rc = sch_cmd_backup(ctx, &pol, note, -1, 0, o->quiet, &backup);
+		free(note);
+		if (rc) {
+			rc = sch_error_wrap(rc, "%s aborted before any change",
+					    verb);
+			goto out;
+		}
+		sch_id_hex(backup_hex, &backup);
+	}
 	{
 		char *s = json_dumps(pj, 0);
 		sch_buf_addstr(&planbuf, s);
@@ -436,7 +519,9 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 		char *s;
 		json_object_set_new(d, "env", pol.name ? json_string(pol.name)
 						       : json_null());
-		json_object_set_new(d, "backup", json_null());
+		json_object_set_new(d, "backup", backup_hex[0]
+							 ? json_string(backup_hex)
+							 : json_null());
 		s = json_dumps(d, JSON_SORT_KEYS);
 		sch_buf_addstr(&det, s);
 		free(s);
@@ -444,6 +529,8 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 		rc = sch_reg_event(&reg, actor, verb, NULL, det.ptr);
 		sch_buf_release(&det);
 	}
+	if (!rc)
+		record_state(ctx, pg, &reg, &g, &applied, &plan);
 	if (!rc) {
 		if (sch_hook_run(ctx, "post-checkout", planbuf.ptr, planbuf.len))
 			sch_ui_warn("%s", sch_error_msg());
@@ -464,9 +551,6 @@ out:
 	return rc;
 }
 
-/* Options common to checkout, migrate and rollback. */
-int sch_run_parse(struct sch_run_opts *o, int argc, char **argv,
-		  const char *verb);
 int sch_run_parse(struct sch_run_opts *o, int argc, char **argv,
 		  const char *verb)
 {

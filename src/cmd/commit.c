@@ -10,6 +10,7 @@
 #include "schema/graph.h"
 #include "schema/hooks.h"
 #include "schema/refs.h"
+#include "schema/revspec.h"
 #include "schema/sign.h"
 #include "schema/ui.h"
 #include "schema/worktree.h"
@@ -84,22 +85,46 @@ static size_t wt_order(const struct sch_wt *wt, size_t **out)
 }
 
 /* 1 when `anc` is `id` or one of its ancestors. */
-static int descends(struct sch_graph *g, const struct sch_id *id,
-		    const struct sch_id *anc)
+/*
+ * 1 when `anc` is `id` or one of its ancestors. Walks parents from id,
+ * through the worktree's revisions first and the store's after, and gives
+ * up after a bounded number of revisions: a new tip builds on the branch
+ * head a few steps back, and following a long history to its root to
+ * prove the opposite would make commit grow with the history.
+ */
+#define DESCENDS_LIMIT 2000
+static int descends(struct sch_txn *t, const struct sch_wt *wt,
+		    const struct sch_id *id, const struct sch_id *anc)
 {
-	uint32_t idx;
-	long a;
-	uint8_t *mark;
-	int hit;
+	struct sch_idlist queue = { 0 };
+	int hit = 0;
 
-	if (sch_graph_add(&idx, g, id))
-		return 0;
-	a = sch_graph_find(g, anc);
-	if (a < 0)
-		return 0;
-	mark = sch_graph_ancestors(g, &idx, 1, 0);
-	hit = mark[a];
-	free(mark);
+	sch_idlist_push(&queue, id);
+	for (size_t i = 0; i < queue.n && i < DESCENDS_LIMIT && !hit; i++) {
+		struct sch_id cur = queue.v[i];
+		const struct sch_wt_entry *e;
+		struct sch_rev r;
+		const struct sch_rev *rp;
+		if (!sch_id_cmp(&cur, anc)) {
+			hit = 1;
+			break;
+		}
+		e = sch_wt_find_id(wt, &cur);
+		if (e) {
+			rp = &e->rev;
+		} else if (sch_rev_load(&r, t, &cur) == 0) {
+			rp = &r;
+		} else {
+			continue;
+		}
+		for (size_t k = 0; k < rp->nparents; k++)
+			if (queue.n < 4 * DESCENDS_LIMIT &&
+			    !sch_idlist_has(&queue, &rp->parents[k]))
+				sch_idlist_push(&queue, &rp->parents[k]);
+		if (!e)
+			sch_rev_release(&r);
+	}
+	sch_idlist_release(&queue);
 	return hit;
 }
 
@@ -111,13 +136,11 @@ int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet,
 	struct sch_buf branch = SCH_BUF_INIT, ref = SCH_BUF_INIT,
 		       subj = SCH_BUF_INIT, tips = SCH_BUF_INIT;
 	struct sch_id head, newhead, anchor;
-	struct sch_graph g;
 	size_t *order = NULL, norder, nstored = 0, ncand = 0;
 	char *head_dir = NULL;
 	uint8_t *is_parent = NULL, *stored = NULL;
 	int have_head, rc;
 
-	sch_graph_init(&g, t);
 	rc = sch_wt_load(&wt, ctx->migrations);
 	if (!rc)
 		rc = sch_wt_resolve(&wt, t);
@@ -218,7 +241,7 @@ int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet,
 		struct sch_wt_entry *e = &wt.e[i];
 		if (is_parent[i] || !stored[i])
 			continue;
-		if (have_head && !descends(&g, &e->id, &anchor))
+		if (have_head && !descends(t, &wt, &e->id, &anchor))
 			continue;
 		if (have_head && !sch_id_cmp(&e->id, &head))
 			continue;
@@ -253,7 +276,6 @@ out:
 	free(is_parent);
 	free(stored);
 	free(head_dir);
-	sch_graph_release(&g);
 	sch_wt_release(&wt);
 	sch_buf_release(&branch);
 	sch_buf_release(&ref);

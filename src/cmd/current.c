@@ -13,11 +13,6 @@
 #include "schema/target.h"
 #include "schema/ui.h"
 
-/* Opens the target and reads its registry: shared by current, status. */
-int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
-			struct sch_envpol *pol, struct sch_pg **pg,
-			struct sch_reg *reg, struct sch_applied_set *applied,
-			int scripts);
 int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
 			struct sch_envpol *pol, struct sch_pg **pg,
 			struct sch_reg *reg, struct sch_applied_set *applied,

@@ -179,6 +179,74 @@ static void format_date(char *out, size_t cap, int64_t secs, const char *tz)
 	snprintf(out, cap, "%s %s", buf, tz);
 }
 
+/*
+ * The first `limit` revisions of the history from `starts`, newest first,
+ * reading only those and their parents instead of the whole history
+ * (log -n N). Nodes go into g without links; *out lists them in order.
+ */
+static int lazy_walk(struct sch_graph *g, const struct sch_idlist *starts,
+		     long limit, uint32_t **out, size_t *n)
+{
+	uint32_t *front = NULL, *order = xmalloc(((size_t)limit + 1) *
+						 sizeof(uint32_t));
+	size_t nfront = 0, cap = 0;
+	int rc = 0;
+
+	*n = 0;
+#define PUSH(idx)                                                          \
+	do {                                                               \
+		if (nfront == cap) {                                       \
+			cap = cap ? cap * 2 : 16;                          \
+			front = xrealloc(front, cap * sizeof(uint32_t));   \
+		}                                                          \
+		front[nfront++] = (idx);                                   \
+	} while (0)
+	for (size_t i = 0; i < starts->n && !rc; i++) {
+		struct sch_rev r;
+		uint32_t idx;
+		if (sch_graph_find(g, &starts->v[i]) >= 0)
+			continue;
+		rc = sch_rev_load(&r, g->txn, &starts->v[i]);
+		if (rc)
+			break;
+		sch_graph_add_rev(&idx, g, &starts->v[i], &r);
+		sch_rev_release(&r);
+		PUSH(idx);
+	}
+	while (!rc && nfront && *n < (size_t)limit) {
+		size_t best = 0;
+		uint32_t cur;
+		for (size_t i = 1; i < nfront; i++) {
+			const struct sch_gnode *a = &g->nodes[front[i]];
+			const struct sch_gnode *b = &g->nodes[front[best]];
+			if (a->rev.time > b->rev.time ||
+			    (a->rev.time == b->rev.time &&
+			     sch_id_cmp(&a->id, &b->id) > 0))
+				best = i;
+		}
+		cur = front[best];
+		front[best] = front[--nfront];
+		order[(*n)++] = cur;
+		for (size_t k = 0; k < g->nodes[cur].rev.nparents && !rc; k++) {
+			struct sch_id p = g->nodes[cur].rev.parents[k];
+			struct sch_rev r;
+			uint32_t idx;
+			if (sch_graph_find(g, &p) >= 0)
+				continue;
+			rc = sch_rev_load(&r, g->txn, &p);
+			if (rc)
+				break;
+			sch_graph_add_rev(&idx, g, &p, &r);
+			sch_rev_release(&r);
+			PUSH(idx);
+		}
+	}
+#undef PUSH
+	free(front);
+	*out = order;
+	return rc;
+}
+
 static json_t *id_array(const struct sch_id *ids, size_t n)
 {
 	json_t *a = json_array();
@@ -200,8 +268,6 @@ static json_t *str_array(char **v, size_t n)
 	return a;
 }
 
-json_t *sch_log_rev_json(const struct sch_id *id, const struct sch_rev *r,
-			 const char *deco);
 json_t *sch_log_rev_json(const struct sch_id *id, const struct sch_rev *r,
 			 const char *deco)
 {
@@ -326,6 +392,14 @@ SCH_CMD(log)
 		if (rc)
 			goto out;
 	}
+	if (limit >= 0 && limit <= 10000 && !graph && !exc.n) {
+		/* log -n N reads N revisions and their parents, not all. */
+		rc = lazy_walk(&g, &inc, limit, &order, &n);
+		if (rc)
+			goto out;
+		subset = xcalloc(g.n + 1, 1);
+		goto print;
+	}
 	/* One sequential pass reads a long history faster than following
 	 * parents one lookup at a time. */
 	rc = sch_graph_add_all(&g);
@@ -348,6 +422,7 @@ SCH_CMD(log)
 	n = sch_graph_topo(&g, subset, 1, &order);
 	if (limit >= 0 && (size_t)limit < n)
 		n = (size_t)limit;
+print:
 	if (json)
 		arr = json_array();
 	for (size_t i = 0; i < n; i++) {
@@ -369,8 +444,8 @@ SCH_CMD(log)
 		else
 			sch_id_short(hex, &nd->id);
 		sch_rev_subject(&subj, &nd->rev);
-		for (size_t k = 0; k < nd->rev.nparents; k++)
-			if (subset[nd->parents[k]] && (!limit || 1))
+		for (size_t k = 0; graph && k < nd->rev.nparents; k++)
+			if (subset[nd->parents[k]])
 				pv[np++] = nd->parents[k];
 		if (graph) {
 			col = graph_pre(f, &lanes, order[i]);

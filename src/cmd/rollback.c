@@ -9,9 +9,6 @@
 #include "schema/error.h"
 #include "schema/plan.h"
 
-int sch_run_parse(struct sch_run_opts *o, int argc, char **argv,
-		  const char *verb);
-
 SCH_CMD(rollback)
 {
 	struct sch_run_opts o;

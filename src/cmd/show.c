@@ -13,9 +13,6 @@
 #include "schema/sign.h"
 #include "schema/ui.h"
 
-json_t *sch_log_rev_json(const struct sch_id *id, const struct sch_rev *r,
-			 const char *deco);
-
 /* The state recorded for a revision on any server version, or 0. */
 static int find_state(struct sch_id *out, struct sch_txn *t,
 		      const struct sch_id *rev)

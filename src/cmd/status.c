@@ -5,19 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema/catalog.h"
 #include "schema/cmd.h"
 #include "schema/error.h"
 #include "schema/graph.h"
 #include "schema/plan.h"
 #include "schema/refs.h"
 #include "schema/registry.h"
+#include "schema/statediff.h"
+#include "schema/snapshot.h"
 #include "schema/target.h"
 #include "schema/worktree.h"
-
-int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
-			struct sch_envpol *pol, struct sch_pg **pg,
-			struct sch_reg *reg, struct sch_applied_set *applied,
-			int scripts);
 
 struct branch_ctx {
 	struct sch_graph *g;
@@ -49,6 +47,55 @@ static size_t count_pending(struct sch_graph *g,
 	return n;
 }
 
+/*
+ * Drift: the live state against the one recorded for the applied heads.
+ * *o gets "drift" (the names of the objects that differ, [] for none,
+ * null when nothing is recorded), "recorded_state" and "live_state".
+ * Returns 0 or a capture error.
+ */
+static int drift(json_t *o, struct sch_ctx *ctx, struct sch_reg *reg,
+		 const struct sch_idlist *heads)
+{
+	struct sch_catalog_opts co;
+	struct sch_id rec, live;
+	struct sch_buf lt = SCH_BUF_INIT, rt = SCH_BUF_INIT;
+	struct sch_strlist changed = { 0 };
+	char hex[SCH_HEX_LEN + 1];
+	json_t *names;
+	int rc = sch_cmd_applied_state(&rec, ctx, reg, heads);
+
+	if (rc <= 0) {
+		json_object_set_new(o, "drift", json_null());
+		return rc;
+	}
+	sch_cmd_catalog_opts(&co, ctx);
+	rc = sch_catalog_state(&live, &lt, NULL, reg->pg, &co);
+	if (rc)
+		goto out;
+	sch_id_hex(hex, &rec);
+	json_object_set_new(o, "recorded_state", json_string(hex));
+	sch_id_hex(hex, &live);
+	json_object_set_new(o, "live_state", json_string(hex));
+	names = json_array();
+	if (sch_id_cmp(&rec, &live)) {
+		/* Without the recorded text the objects cannot be named. */
+		if (sch_object_get_typed(&rt, ctx->txn, &rec, SCH_OBJ_STATE) == 0)
+			sch_statediff(NULL, &changed, rt.ptr, rt.len, lt.ptr,
+				      lt.len, 0);
+		else
+			json_array_append_new(names, json_string("?"));
+		for (size_t i = 0; i < changed.n; i++)
+			json_array_append_new(names, json_string(
+				sch_catalog_entry_name(changed.v[i])));
+	}
+	json_object_set_new(o, "drift", names);
+out:
+	sch_strlist_release(&changed);
+	sch_buf_release(&lt);
+	sch_buf_release(&rt);
+	return rc;
+}
+
 static int branch_cb(const char *name, const struct sch_id *id, void *arg)
 {
 	struct branch_ctx *b = arg;
@@ -72,7 +119,8 @@ SCH_CMD(status)
 	struct sch_graph g;
 	struct sch_idlist none = { 0 }, heads = { 0 };
 	struct sch_buf branch = SCH_BUF_INIT, others = SCH_BUF_INIT,
-		       ir = SCH_BUF_INIT, idir = SCH_BUF_INIT;
+		       ir = SCH_BUF_INIT, idir = SCH_BUF_INIT,
+		       restore = SCH_BUF_INIT;
 	struct sch_id head;
 	uint8_t *A = NULL, *C = NULL;
 	json_t *o = json_object(), *pending = json_array(), *extra = json_array(),
@@ -156,6 +204,11 @@ SCH_CMD(status)
 		sch_buf_reset(&ir);
 		sch_buf_reset(&idir);
 	}
+	rc = drift(o, ctx, &reg, &heads);
+	if (rc)
+		goto out;
+	if (sch_snapshot_marker(pg, &restore) != 1)
+		sch_buf_reset(&restore);
 	json_object_set_new(o, "database", json_string(pol.shown));
 	json_object_set_new(o, "source", json_string(pol.from));
 	json_object_set_new(o, "registry", json_string(reg.schema));
@@ -184,6 +237,8 @@ SCH_CMD(status)
 	json_object_set_new(o, "uncommitted", uncommitted);
 	json_object_set_new(o, "interrupted", ir.len ? json_string(ir.ptr)
 						     : json_null());
+	json_object_set_new(o, "interrupted_restore", restore.len
+			    ? json_string(restore.ptr) : json_null());
 	pending = extra = branches = edited = uncommitted = NULL;
 	if (json) {
 		char *s = json_dumps(o, JSON_INDENT(2));
@@ -233,10 +288,34 @@ SCH_CMD(status)
 		json_array_foreach(ed, k, v)
 			printf("not committed: %s\n", json_string_value(v));
 	}
+	{
+		json_t *d = json_object_get(o, "drift");
+		size_t k, nd = json_array_size(d);
+		json_t *v;
+		if (nd == 1 && !strcmp(json_string_value(json_array_get(d, 0)),
+				       "?"))
+			printf("drift: the live state %.12s differs from the "
+			       "recorded %.12s (not in this repository)\n",
+			       json_string_value(json_object_get(o, "live_state")),
+			       json_string_value(json_object_get(o,
+							"recorded_state")));
+		else if (nd) {
+			printf("drift: %zu object%s changed:", nd,
+			       nd == 1 ? "" : "s");
+			json_array_foreach(d, k, v)
+				printf("%s %s", k ? "," : "",
+				       json_string_value(v));
+			printf("\n  run 'schema diff' to see the differences\n");
+		}
+	}
 	if (ir.len)
 		printf("interrupted: a statement-by-statement %s step of %.12s "
 		       "stopped midway; rerun the checkout to resume it\n",
 		       idir.ptr, ir.ptr);
+	if (restore.len)
+		printf("interrupted: a restore of snapshot %.12s stopped "
+		       "midway; run 'schema restore %.12s --force' to complete "
+		       "it\n", restore.ptr, restore.ptr);
 out:
 	json_decref(o);
 	if (pending)
@@ -261,5 +340,6 @@ out:
 	sch_buf_release(&others);
 	sch_buf_release(&ir);
 	sch_buf_release(&idir);
+	sch_buf_release(&restore);
 	return rc;
 }

@@ -8,10 +8,13 @@
  *   schema task show <name> <version> [--json]
  *   schema task validate <name> FILE...
  *   schema task migrate <name> FILE [--to V] [-o OUT]
+ *   schema task migrate <name> --table T --column C [--where SQL] [--to V]
+ *                   [--batch N] [--url U | --env E] [--dry-run] [--yes]
  *
  * The command opens its own transactions (SCH_CMD_NOTXN): a write
  * transaction for add, a short read transaction elsewhere, ended before the
- * documents are read and migrated. See man/schema-task.1.
+ * documents are read and migrated. The table mode's work is
+ * sch_task_table_migrate() (src/task.c). See man/schema-task.1.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -24,6 +27,8 @@
 #include "schema/error.h"
 #include "schema/json.h"
 #include "schema/object.h"
+#include "schema/pg.h"
+#include "schema/target.h"
 #include "schema/task.h"
 #include "schema/ui.h"
 
@@ -466,34 +471,205 @@ static int task_validate(int argc, char **argv, struct sch_ctx *ctx)
 
 /* ---- migrate ------------------------------------------------------ */
 
+/* "9,800": counts read better grouped by thousands. */
+static const char *thousands(char *buf, size_t size, size_t n)
+{
+	char digits[32];
+	size_t len, i, o = 0;
+
+	snprintf(digits, sizeof(digits), "%zu", n);
+	len = strlen(digits);
+	for (i = 0; i < len && o + 2 < size; i++) {
+		if (i && (len - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static const char *rows_word(size_t n)
+{
+	return n == 1 ? "row" : "rows";
+}
+
+static void print_table_report(const struct sch_task_table_report *r,
+			       const char *task, int dry_run)
+{
+	char a[32], b[32];
+	size_t i;
+
+	if (r->by_ctid)
+		printf("note: %s has no primary key: rows are read in ctid "
+		       "order and named by ctid\n", r->table);
+	if (!r->changed)
+		printf("%s%s.%s: %s %s read, none to change: every document "
+		       "is valid %s %s\n", dry_run ? "dry run: " : "",
+		       r->table, r->column, thousands(a, sizeof(a), r->read),
+		       rows_word(r->read), task, r->to);
+	else if (dry_run)
+		printf("dry run: %s.%s to %s %s: %s of %s %s would change; "
+		       "nothing written\n", r->table, r->column, task, r->to,
+		       thousands(a, sizeof(a), r->changed),
+		       thousands(b, sizeof(b), r->read), rows_word(r->read));
+	else
+		printf("migrated %s.%s to %s %s: %s of %s %s changed, in one "
+		       "transaction\n", r->table, r->column, task, r->to,
+		       thousands(a, sizeof(a), r->changed),
+		       thousands(b, sizeof(b), r->read), rows_word(r->read));
+	for (i = 0; i < r->ncounts; i++) {
+		const struct sch_task_table_count *c = &r->counts[i];
+
+		if (!strcmp(c->version, r->to))
+			printf("  %s: %s %s already at target\n", c->version,
+			       thousands(a, sizeof(a), c->rows),
+			       rows_word(c->rows));
+		else
+			printf("  %s -> %s: %s %s\n", c->version, r->to,
+			       thousands(a, sizeof(a), c->rows),
+			       rows_word(c->rows));
+	}
+	if (r->nulls)
+		printf("  null: %s %s left as %s\n",
+		       thousands(a, sizeof(a), r->nulls), rows_word(r->nulls),
+		       r->nulls == 1 ? "it is" : "they are");
+}
+
+struct table_args {
+	const char *table, *column, *where, *url, *env;
+	long batch;
+	int dry_run, yes;
+};
+
+/* schema task migrate <name> --table T --column C ... */
+static int migrate_table(struct sch_ctx *ctx, const char *name,
+			 const char *to, const struct table_args *a)
+{
+	struct sch_task_table_opts o = { a->table, a->column, a->where, to,
+					 (size_t)a->batch, a->dry_run };
+	struct sch_task_table_report rep;
+	struct sch_task_graph *g = NULL;
+	struct sch_envpol pol;
+	struct sch_pg *pg = NULL;
+	char *what = NULL;
+	int rc;
+
+	memset(&pol, 0, sizeof(pol));
+	sch_task_table_report_init(&rep);
+	rc = load_graph(&g, ctx, name);
+	if (!rc && to && !sch_task_graph_get(g, to)) {
+		rc = sch_error_set(SCH_ENOTFOUND, "task %s has no version %s",
+				   name, to);
+		sch_error_hint("'schema task log %s' lists its versions", name);
+	}
+	if (!rc)
+		rc = sch_target_policy(&pol, &ctx->config, a->env, a->url);
+	if (rc)
+		goto out;
+	if (!a->dry_run) {
+		what = xasprintf("task migrate %s: rewrite column %s of %s",
+				 name, a->column, a->table);
+		rc = sch_target_confirm(&pol, a->yes, what);
+		if (rc)
+			goto out;
+	}
+	rc = sch_target_connect(&pg, &pol);
+	if (!rc)
+		rc = sch_task_table_migrate(&rep, pg, g, &o);
+	if (rc == SCH_ECHECK) {
+		sch_error_hint("rolled back: no row of %s changed", rep.table);
+		sch_ui_print_error();
+		if (rep.violations.len) {
+			char *label = xasprintf("row %s", rep.failed_key);
+
+			print_report(stderr, label, &rep.violations);
+			free(label);
+		}
+		rc = 1;
+		goto out;
+	}
+	if (rc == SCH_EDB && rep.table && !sch_error_hint_msg()[0])
+		sch_error_hint("rolled back: no row of %s changed", rep.table);
+	if (!rc)
+		print_table_report(&rep, name, a->dry_run);
+out:
+	free(what);
+	sch_pg_close(pg);
+	sch_target_release(&pol);
+	sch_task_table_report_release(&rep);
+	sch_task_graph_free(g);
+	return rc;
+}
+
 static int task_migrate(int argc, char **argv, struct sch_ctx *ctx)
 {
 	static const struct option opts[] = {
 		{ "to", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "table", required_argument, NULL, 'T' },
+		{ "column", required_argument, NULL, 'C' },
+		{ "where", required_argument, NULL, 'w' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "url", required_argument, NULL, 'u' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "yes", no_argument, NULL, 'y' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sch_task_graph *g = NULL;
 	struct sch_buf report = SCH_BUF_INIT, out = SCH_BUF_INIT;
-	const char *to = NULL, *output = "-", *what;
+	const char *to = NULL, *output = NULL, *what;
+	struct table_args ta = { 0 };
+	int c, rc, db_opts = 0;
 	json_t *doc = NULL;
-	int c, rc;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': to = optarg; break;
 		case 'o': output = optarg; break;
+		case 'T': ta.table = optarg; break;
+		case 'C': ta.column = optarg; break;
+		case 'w': ta.where = optarg; db_opts = 1; break;
+		case 'b':
+			if ((rc = sch_cmd_count(&ta.batch, optarg, "--batch")))
+				return rc;
+			if (!ta.batch)
+				return usage("%s", "--batch needs at least 1 row");
+			if (ta.batch > SCH_TASK_BATCH_MAX)
+				return usage("--batch: at most %s rows",
+					     "100000");
+			db_opts = 1;
+			break;
+		case 'u': ta.url = optarg; db_opts = 1; break;
+		case 'e': ta.env = optarg; db_opts = 1; break;
+		case 'n': ta.dry_run = 1; db_opts = 1; break;
+		case 'y': ta.yes = 1; db_opts = 1; break;
 		default:
 			return sch_cmd_optfail(c, argv, "task migrate");
 		}
 	}
+	if (to && (rc = sch_task_check_version(to)))
+		return rc;
+	if (ta.table || ta.column) {
+		if (argc - optind != 1 || !ta.table || !ta.column)
+			return usage("%s", "usage: schema task migrate <name> "
+				     "--table T --column C [--where SQL] "
+				     "[--to V] [--batch N] [--dry-run]");
+		if (output)
+			return usage("%s", "-o is for files; --table "
+				     "migrates the table in place");
+		return migrate_table(ctx, argv[optind], to, &ta);
+	}
+	if (db_opts)
+		return usage("%s", "--where, --batch, --url, --env, --dry-run "
+			     "and --yes need --table and --column");
 	if (argc - optind != 2)
 		return usage("%s", "usage: schema task migrate <name> FILE "
 			     "[--to VERSION] [-o OUT]");
+	if (!output)
+		output = "-";
 	what = display_name(argv[optind + 1]);
-	if (to && (rc = sch_task_check_version(to)))
-		return rc;
 	rc = load_graph(&g, ctx, argv[optind]);
 	if (!rc)
 		rc = read_json_arg(&doc, argv[optind + 1]);

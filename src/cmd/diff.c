@@ -1,0 +1,275 @@
+/* diff.c - states: `schema diff` between recorded and live states,
+ * `schema state` for the live one, and the helpers status and checkout
+ * share. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema/catalog.h"
+#include "schema/cmd.h"
+#include "schema/error.h"
+#include "schema/graph.h"
+#include "schema/plan.h"
+#include "schema/registry.h"
+#include "schema/revspec.h"
+#include "schema/statediff.h"
+#include "schema/target.h"
+
+void sch_cmd_catalog_opts(struct sch_catalog_opts *o, const struct sch_ctx *ctx)
+{
+	o->registry = sch_config_get(&ctx->config, "core.registry");
+	o->schemas = sch_config_get(&ctx->config, "core.schemas");
+}
+
+int sch_cmd_applied_state(struct sch_id *out, struct sch_ctx *ctx,
+			  struct sch_reg *reg, const struct sch_idlist *heads)
+{
+	struct sch_buf hex = SCH_BUF_INIT;
+	int rc;
+
+	if (!heads->n)
+		return 0;
+	rc = sch_reg_get_state(&hex, reg, heads->v, heads->n);
+	if (rc == 1)
+		rc = sch_id_parse(out, hex.ptr, hex.len) ? 0 : 1;
+	sch_buf_release(&hex);
+	if (rc == 0 && heads->n == 1)
+		rc = sch_state_lookup(out, ctx->txn, &heads->v[0],
+				      sch_pg_server_major(reg->pg));
+	return rc;
+}
+
+int sch_cmd_applied_heads(struct sch_idlist *out, struct sch_ctx *ctx,
+			  const struct sch_applied_set *applied)
+{
+	struct sch_graph g;
+	struct sch_idlist none = { 0 };
+	uint8_t *set;
+	int rc;
+
+	sch_graph_init(&g, ctx->txn);
+	rc = sch_plan_graph(&g, ctx->txn, applied, &none);
+	if (!rc) {
+		set = xcalloc(g.n + 1, 1);
+		for (size_t i = 0; i < applied->n; i++) {
+			long k = sch_graph_find(&g, &applied->v[i].id);
+			if (k >= 0)
+				set[k] = 1;
+		}
+		sch_plan_set_heads(out, &g, set);
+		free(set);
+	}
+	sch_graph_release(&g);
+	return rc;
+}
+
+/* One side of a diff: a state object, or a revision's recorded state. */
+static int resolve_side(struct sch_buf *text, struct sch_id *id,
+			struct sch_ctx *ctx, const char *spec, int major)
+{
+	struct sch_id rev;
+	size_t n = strlen(spec);
+	int rc = SCH_ENOTFOUND;
+
+	if (n >= 4 && n <= SCH_HEX_LEN && strspn(spec, "0123456789abcdef") == n)
+		rc = sch_object_resolve_prefix(id, ctx->txn, spec,
+					       SCH_OBJ_STATE);
+	if (rc == SCH_ENOTFOUND || rc == SCH_EINVAL) {
+		rc = sch_revspec_one(&rev, ctx->txn, spec);
+		if (rc)
+			return rc;
+		rc = sch_state_lookup(id, ctx->txn, &rev, major);
+		if (rc == 0 && major >= 0)
+			rc = sch_state_lookup(id, ctx->txn, &rev, -1);
+		if (rc == 0) {
+			sch_error_set(SCH_ENOTFOUND, "revision '%s' has no "
+				      "recorded state", spec);
+			sch_error_hint("a checkout records the state it reaches");
+			return SCH_ENOTFOUND;
+		}
+		if (rc < 0)
+			return rc;
+	} else if (rc) {
+		return rc;
+	}
+	rc = sch_object_get_typed(text, ctx->txn, id, SCH_OBJ_STATE);
+	if (rc == SCH_ENOTFOUND) {
+		char hex[SCH_HEX_LEN + 1];
+		sch_id_hex(hex, id);
+		return sch_error_set(SCH_ENOTFOUND, "state %.12s is not in this "
+				     "repository", hex);
+	}
+	return rc;
+}
+
+SCH_CMD(diff)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "live", no_argument, NULL, 'l' },
+		{ "name-only", no_argument, NULL, 'N' },
+		{ "unified", required_argument, NULL, 'U' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *url = NULL, *env = NULL;
+	int live = 0, names = 0, c, rc, nargs, major = -1;
+	long context = 3;
+	struct sch_envpol pol;
+	struct sch_pg *pg = NULL;
+	struct sch_reg reg;
+	struct sch_applied_set applied;
+	struct sch_idlist heads = { 0 };
+	struct sch_catalog_opts co;
+	struct sch_buf ta = SCH_BUF_INIT, tb = SCH_BUF_INIT, out = SCH_BUF_INIT;
+	struct sch_strlist changed = { 0 };
+	struct sch_id ia, ib;
+	size_t n;
+
+	memset(&pol, 0, sizeof(pol));
+	memset(&reg, 0, sizeof(reg));
+	memset(&applied, 0, sizeof(applied));
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":U:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': url = optarg; break;
+		case 'e': env = optarg; break;
+		case 'l': live = 1; break;
+		case 'N': names = 1; break;
+		case 'U':
+			rc = sch_cmd_count(&context, optarg, "--unified");
+			if (rc)
+				goto out;
+			break;
+		default:
+			rc = sch_cmd_optfail(c, argv, ctx->verb);
+			goto out;
+		}
+	}
+	nargs = argc - optind;
+	if (nargs > 2 || (live && nargs > 1)) {
+		rc = sch_error_set(SCH_EUSAGE, "usage: schema diff [<a> [<b>]] "
+				   "[--live] [--url URL | --env NAME]");
+		goto out;
+	}
+	sch_cmd_catalog_opts(&co, ctx);
+	if (nargs < 2) {
+		/* The other side is the live database. */
+		rc = sch_cmd_read_target(ctx, url, env, &pol, &pg, &reg,
+					 &applied, 0);
+		if (rc)
+			goto out;
+		major = sch_pg_server_major(pg);
+	}
+	if (nargs == 0) {
+		rc = sch_cmd_applied_heads(&heads, ctx, &applied);
+		if (rc)
+			goto out;
+		rc = sch_cmd_applied_state(&ia, ctx, &reg, &heads);
+		if (rc < 0)
+			goto out;
+		if (rc == 0) {
+			rc = sch_error_set(SCH_ENOTFOUND, "no state is recorded "
+					   "for what %s has applied",
+					   pol.shown[0] ? pol.shown
+							: "the database");
+			sch_error_hint("name one: schema diff <revision>");
+			goto out;
+		}
+		rc = sch_object_get_typed(&ta, ctx->txn, &ia, SCH_OBJ_STATE);
+		if (rc == SCH_ENOTFOUND) {
+			char hex[SCH_HEX_LEN + 1];
+			sch_id_hex(hex, &ia);
+			rc = sch_error_set(SCH_ENOTFOUND, "recorded state %.12s "
+					   "is not in this repository", hex);
+		}
+	} else {
+		rc = resolve_side(&ta, &ia, ctx, argv[optind], major);
+	}
+	if (rc)
+		goto out;
+	if (nargs == 2)
+		rc = resolve_side(&tb, &ib, ctx, argv[optind + 1], major);
+	else
+		rc = sch_catalog_state(&ib, &tb, NULL, pg, &co);
+	if (rc)
+		goto out;
+	n = sch_statediff(names ? NULL : &out, names ? &changed : NULL,
+			  ta.ptr, ta.len, tb.ptr, tb.len, (int)context);
+	if (names)
+		for (size_t i = 0; i < changed.n; i++)
+			printf("%s\n", changed.v[i]);
+	else
+		fwrite(out.ptr, 1, out.len, stdout);
+	rc = n ? 1 : 0;
+out:
+	sch_strlist_release(&changed);
+	sch_idlist_release(&heads);
+	sch_applied_set_release(&applied);
+	sch_reg_release(&reg);
+	sch_pg_close(pg);
+	sch_target_release(&pol);
+	sch_buf_release(&ta);
+	sch_buf_release(&tb);
+	sch_buf_release(&out);
+	return rc;
+}
+
+SCH_CMD(state)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "text", no_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *url = NULL, *env = NULL;
+	int text = 0, c, rc;
+	struct sch_envpol pol;
+	struct sch_pg *pg = NULL;
+	struct sch_catalog_opts co;
+	struct sch_buf t = SCH_BUF_INIT;
+	struct sch_id id;
+	char hex[SCH_HEX_LEN + 1];
+
+	memset(&pol, 0, sizeof(pol));
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': url = optarg; break;
+		case 'e': env = optarg; break;
+		case 't': text = 1; break;
+		default:
+			rc = sch_cmd_optfail(c, argv, ctx->verb);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		if (env || optind + 1 < argc) {
+			rc = sch_error_set(SCH_EUSAGE, "usage: schema state "
+					   "[<env>] [--url URL] [--text]");
+			goto out;
+		}
+		env = argv[optind];
+	}
+	sch_cmd_catalog_opts(&co, ctx);
+	rc = sch_target_policy(&pol, &ctx->config, env, url);
+	if (!rc)
+		rc = sch_target_connect(&pg, &pol);
+	if (!rc)
+		rc = sch_catalog_state(&id, &t, NULL, pg, &co);
+	if (rc)
+		goto out;
+	if (text) {
+		fwrite(t.ptr, 1, t.len, stdout);
+	} else {
+		sch_id_hex(hex, &id);
+		printf("%s\n", hex);
+	}
+out:
+	sch_pg_close(pg);
+	sch_target_release(&pol);
+	sch_buf_release(&t);
+	return rc;
+}

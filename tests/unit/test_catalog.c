@@ -1,0 +1,323 @@
+/* test_catalog.c - states of a real database (see pgtest.h): the same
+ * schema built in another order has the same state, every kind of change
+ * gives another one, the registry is left out, and a pg_dump round trip of
+ * large real schemas keeps the state. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "schema/buf.h"
+#include "schema/catalog.h"
+#include "schema/error.h"
+#include "schema/object.h"
+#include "schema/pg.h"
+#include "unit/pgtest.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+static void leak_check(void)
+{
+	if (__lsan_do_recoverable_leak_check()) {
+		fputs("memory leaked (see above)\n", stderr);
+		abort();
+	}
+}
+#else
+static void leak_check(void)
+{
+}
+#endif
+
+static void teardown(void)
+{
+	pgtest_teardown();
+	leak_check();
+}
+
+TestSuite(catalog, .init = pgtest_setup, .fini = teardown);
+
+#define FIXTURES "/work/shared/fixtures"
+
+static const struct sch_catalog_opts app = { NULL, "app" };
+
+static void run(struct sch_pg *pg, const char *sql)
+{
+	cr_assert_eq(sch_pg_exec_script(pg, sql), 0, "%s: %s", sql,
+		     sch_error_msg());
+}
+
+/* The state id of pg's database; its text into text when non-NULL. */
+static void state(struct sch_id *out, struct sch_buf *text, struct sch_pg *pg,
+		  const struct sch_catalog_opts *o)
+{
+	struct sch_buf b = SCH_BUF_INIT;
+
+	cr_assert_eq(sch_catalog_state(out, &b, NULL, pg, o), 0, "capture: %s",
+		     sch_error_msg());
+	if (text) {
+		sch_buf_reset(text);
+		sch_buf_add(text, b.ptr, b.len);
+	}
+	sch_buf_release(&b);
+}
+
+static void rebuild(struct sch_pg *pg, const char *sql)
+{
+	run(pg, "DROP SCHEMA IF EXISTS app CASCADE; CREATE SCHEMA app");
+	run(pg, sql);
+}
+
+Test(catalog, same_schema_built_in_another_order_has_the_same_state)
+{
+	struct sch_pg *pg = pgtest_open();
+	struct sch_id a, b;
+	struct sch_buf ta = SCH_BUF_INIT, tb = SCH_BUF_INIT;
+
+	rebuild(pg,
+		"CREATE TABLE app.users (id bigint PRIMARY KEY, email text "
+		"NOT NULL, name text);"
+		"CREATE TABLE app.orders (id bigint PRIMARY KEY, user_id bigint "
+		"REFERENCES app.users(id), total numeric(10,2) DEFAULT 0);"
+		"CREATE INDEX users_email ON app.users (email);"
+		"CREATE INDEX orders_user ON app.orders (user_id);"
+		"CREATE INDEX orders_total ON app.orders (total DESC);");
+	state(&a, &ta, pg, &app);
+	/* Tables in the other order, columns and keys added later, indexes
+	 * in another order, a column dropped on the way. */
+	rebuild(pg,
+		"CREATE TABLE app.orders (id bigint PRIMARY KEY);"
+		"CREATE TABLE app.users (id bigint, junk int, email text "
+		"NOT NULL);"
+		"ALTER TABLE app.users DROP COLUMN junk;"
+		"ALTER TABLE app.users ADD COLUMN name text;"
+		"ALTER TABLE app.users ADD PRIMARY KEY (id);"
+		"ALTER TABLE app.orders ADD COLUMN user_id bigint "
+		"REFERENCES app.users(id);"
+		"ALTER TABLE app.orders ADD COLUMN total numeric(10,2) "
+		"DEFAULT 0;"
+		"CREATE INDEX orders_total ON app.orders (total DESC);"
+		"CREATE INDEX orders_user ON app.orders (user_id);"
+		"CREATE INDEX users_email ON app.users (email);");
+	state(&b, &tb, pg, &app);
+	cr_assert_str_eq(ta.ptr, tb.ptr);
+	cr_assert_eq(sch_id_cmp(&a, &b), 0);
+	cr_assert(strstr(ta.ptr, "table app.users\n"
+			 "  column id bigint not null\n"
+			 "  column email text not null\n"
+			 "  column name text\n"), "%s", ta.ptr);
+	sch_buf_release(&ta);
+	sch_buf_release(&tb);
+	sch_pg_close(pg);
+}
+
+Test(catalog, column_order_is_part_of_the_state)
+{
+	struct sch_pg *pg = pgtest_open();
+	struct sch_id a, b;
+
+	rebuild(pg, "CREATE TABLE app.t (a int, b int)");
+	state(&a, NULL, pg, &app);
+	rebuild(pg, "CREATE TABLE app.t (b int, a int)");
+	state(&b, NULL, pg, &app);
+	cr_assert_neq(sch_id_cmp(&a, &b), 0);
+	sch_pg_close(pg);
+}
+
+static const char base_schema[] =
+	"CREATE TYPE app.mood AS ENUM ('sad', 'ok');"
+	"CREATE SEQUENCE app.counter INCREMENT 1;"
+	"CREATE TABLE app.users (id bigint PRIMARY KEY, email text NOT NULL,"
+	" age int DEFAULT 0 CHECK (age >= 0), mood app.mood, score int);"
+	"CREATE INDEX users_email ON app.users (email);"
+	"CREATE VIEW app.adults AS SELECT id, email FROM app.users"
+	" WHERE age >= 18;"
+	"CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS"
+	" $$BEGIN RETURN NEW; END$$;"
+	"CREATE TRIGGER users_touch BEFORE UPDATE ON app.users FOR EACH ROW"
+	" EXECUTE FUNCTION app.touch();"
+	"ALTER TABLE app.users ENABLE ROW LEVEL SECURITY;"
+	"CREATE POLICY own ON app.users USING (id > 0);"
+	"COMMENT ON TABLE app.users IS 'people';";
+
+/* Each change alone, applied on top of base_schema. */
+static const char *const changes[] = {
+	"ALTER TABLE app.users ALTER COLUMN score TYPE bigint",
+	"ALTER TABLE app.users ALTER COLUMN age SET DEFAULT 1",
+	"ALTER TABLE app.users ALTER COLUMN email DROP NOT NULL",
+	"ALTER TABLE app.users ADD CONSTRAINT email_len CHECK "
+	"(length(email) > 3)",
+	"DROP INDEX app.users_email; CREATE INDEX users_email ON app.users "
+	"(lower(email))",
+	"CREATE OR REPLACE VIEW app.adults AS SELECT id, email FROM app.users"
+	" WHERE age >= 21",
+	"CREATE OR REPLACE FUNCTION app.touch() RETURNS trigger LANGUAGE "
+	"plpgsql AS $$BEGIN RETURN OLD; END$$",
+	"DROP TRIGGER users_touch ON app.users; CREATE TRIGGER users_touch "
+	"BEFORE INSERT ON app.users FOR EACH ROW EXECUTE FUNCTION app.touch()",
+	"ALTER TYPE app.mood ADD VALUE 'happy'",
+	"COMMENT ON TABLE app.users IS 'persons'",
+	"COMMENT ON COLUMN app.users.email IS 'where to write'",
+	"DROP POLICY own ON app.users; CREATE POLICY own ON app.users "
+	"USING (id > 1)",
+	"ALTER SEQUENCE app.counter INCREMENT 2",
+	"ALTER TABLE app.users DISABLE ROW LEVEL SECURITY",
+	"ALTER TABLE app.users RENAME COLUMN score TO points",
+	"CREATE TABLE app.extra (x int)",
+	"CREATE TABLE app.parted (at date NOT NULL) PARTITION BY RANGE (at);"
+	"CREATE TABLE app.parted_2024 PARTITION OF app.parted FOR VALUES "
+	"FROM ('2024-01-01') TO ('2025-01-01')",
+};
+
+Test(catalog, each_kind_of_change_gives_another_state)
+{
+	struct sch_pg *pg = pgtest_open();
+	struct sch_id base, again, changed;
+	struct sch_buf tb = SCH_BUF_INIT, tc = SCH_BUF_INIT;
+
+	rebuild(pg, base_schema);
+	state(&base, &tb, pg, &app);
+	rebuild(pg, base_schema);
+	state(&again, NULL, pg, &app);
+	cr_assert_eq(sch_id_cmp(&base, &again), 0, "rebuilding changed it");
+	for (size_t i = 0; i < sizeof(changes) / sizeof(*changes); i++) {
+		rebuild(pg, base_schema);
+		run(pg, changes[i]);
+		state(&changed, &tc, pg, &app);
+		cr_assert_neq(sch_id_cmp(&base, &changed), 0,
+			      "no change seen after: %s\n%s", changes[i], tc.ptr);
+	}
+	sch_buf_release(&tb);
+	sch_buf_release(&tc);
+	sch_pg_close(pg);
+}
+
+Test(catalog, registry_and_system_schemas_are_left_out)
+{
+	struct sch_pg *pg = pgtest_open();
+	struct sch_id a, b, c;
+	struct sch_catalog_opts other = { "my_registry", NULL };
+	struct sch_buf t = SCH_BUF_INIT;
+
+	run(pg, "CREATE TABLE public.t (id int)");
+	state(&a, NULL, pg, NULL);
+	run(pg, "CREATE SCHEMA schema_registry; CREATE TABLE "
+		"schema_registry.applied (revision text PRIMARY KEY);"
+		"CREATE SCHEMA my_registry; CREATE TABLE my_registry.x (y int)");
+	state(&b, NULL, pg, &other);
+	run(pg, "DROP SCHEMA my_registry CASCADE");
+	state(&c, &t, pg, NULL);
+	cr_assert_eq(sch_id_cmp(&a, &c), 0, "%s", t.ptr);
+	cr_assert(!strstr(t.ptr, "registry"), "%s", t.ptr);
+	/* with another registry name, schema_registry is a managed schema */
+	cr_assert_neq(sch_id_cmp(&a, &b), 0);
+	sch_buf_release(&t);
+	sch_pg_close(pg);
+}
+
+Test(catalog, core_schemas_limits_the_managed_set)
+{
+	struct sch_pg *pg = pgtest_open();
+	struct sch_id a, b;
+	struct sch_buf t = SCH_BUF_INIT;
+	struct sch_catalog_opts two = { NULL, " app, other " };
+
+	run(pg, "CREATE SCHEMA app; CREATE SCHEMA other; CREATE SCHEMA skip;"
+		"CREATE TABLE app.a (x int); CREATE TABLE other.o (x int)");
+	state(&a, &t, pg, &two);
+	cr_assert(strstr(t.ptr, "table app.a\n") && strstr(t.ptr, "table other.o\n")
+		  && !strstr(t.ptr, "public"), "%s", t.ptr);
+	run(pg, "CREATE TABLE skip.s (x int); CREATE TABLE public.p (x int)");
+	state(&b, NULL, pg, &two);
+	cr_assert_eq(sch_id_cmp(&a, &b), 0);
+	sch_buf_release(&t);
+	sch_pg_close(pg);
+}
+
+Test(catalog, capture_inside_a_transaction_keeps_its_settings)
+{
+	struct sch_pg *pg = pgtest_open();
+	struct sch_id a;
+	struct sch_buf v = SCH_BUF_INIT;
+
+	run(pg, "CREATE SCHEMA app; CREATE TABLE app.t (x int)");
+	cr_assert_eq(sch_pg_begin(pg), 0);
+	run(pg, "SET LOCAL search_path = app, public");
+	state(&a, NULL, pg, &app);
+	cr_assert_eq(sch_pg_tx_status(pg), SCH_PG_TX_OPEN);
+	cr_assert_eq(sch_pg_query_value(&v, pg, "SHOW search_path", 0, NULL), 0);
+	cr_assert_str_eq(v.ptr, "app, public");
+	cr_assert_eq(sch_pg_commit(pg), 0);
+	sch_buf_release(&v);
+	sch_pg_close(pg);
+}
+
+/* Runs psql or pg_dump on db with argv's tail; aborts on failure. */
+static void tool(const char *prog, const char *conninfo, const char *a1,
+		 const char *a2, struct sch_buf *out)
+{
+	char *argv[] = { (char *)prog, "-X", "-q", "-v", "ON_ERROR_STOP=1",
+			 "-d", (char *)conninfo, (char *)a1, (char *)a2, NULL };
+	char *dump[] = { (char *)prog, "--schema-only", "-d",
+			 (char *)conninfo, (char *)a1, (char *)a2, NULL };
+
+	cr_assert_eq(pgtest_run(out, strcmp(prog, "psql") ? dump : argv), 0,
+		     "%s failed", prog);
+}
+
+static void round_trip(const char *fixture)
+{
+	char path[512], dumpfile[256], sql[128], db2[48];
+	struct sch_buf conn2 = SCH_BUF_INIT, ta = SCH_BUF_INIT,
+		       tb = SCH_BUF_INIT;
+	struct sch_pg *pg, *pg2 = NULL;
+	struct sch_id a, b;
+
+	snprintf(path, sizeof(path), FIXTURES "/%s", fixture);
+	if (access(path, R_OK) != 0)
+		cr_skip_test("fixture %s missing", path);
+	tool("psql", pgtest_conninfo, "-f", path, NULL);
+	pg = pgtest_open();
+	state(&a, &ta, pg, NULL);
+	sch_pg_close(pg);
+	snprintf(dumpfile, sizeof(dumpfile), "/tmp/schema-catalog-%d.sql",
+		 (int)getpid());
+	tool("pg_dump", pgtest_conninfo, "-f", dumpfile, NULL);
+	snprintf(db2, sizeof(db2), "%s_copy", pgtest_dbname);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db2);
+	pgtest_admin(sql);
+	cr_assert_eq(sch_pg_conninfo_set(&conn2, pgtest_url(), "dbname", db2), 0);
+	tool("psql", conn2.ptr, "-f", dumpfile, NULL);
+	unlink(dumpfile);
+	cr_assert_eq(sch_pg_open(&pg2, conn2.ptr), 0, "%s", sch_error_msg());
+	state(&b, &tb, pg2, NULL);
+	sch_pg_close(pg2);
+	snprintf(sql, sizeof(sql), "DROP DATABASE %s WITH (FORCE)", db2);
+	pgtest_admin(sql);
+	cr_assert(ta.len > 10000, "a large schema: %zu bytes", ta.len);
+	cr_assert_str_eq(ta.ptr, tb.ptr);
+	cr_assert_eq(sch_id_cmp(&a, &b), 0);
+	sch_buf_release(&conn2);
+	sch_buf_release(&ta);
+	sch_buf_release(&tb);
+}
+
+Test(catalog, pagila_survives_a_pg_dump_round_trip, .timeout = 120)
+{
+	round_trip("pagila/pagila-schema.sql");
+}
+
+Test(catalog, osm_survives_a_pg_dump_round_trip, .timeout = 120)
+{
+	round_trip("osm/structure.sql");
+}
+
+Test(catalog, entry_names_drop_the_kind)
+{
+	cr_assert_str_eq(sch_catalog_entry_name("table public.users"),
+			 "public.users");
+	cr_assert_str_eq(sch_catalog_entry_name("materialized view a.b"), "a.b");
+	cr_assert_str_eq(sch_catalog_entry_name("function a.f(integer,text)"),
+			 "a.f(integer,text)");
+}
