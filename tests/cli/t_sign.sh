@@ -37,6 +37,7 @@ expect_status 0 "$S" show --no-scripts && expect_out "): good" && check "show: g
 expect_status 0 "$S" log --show-signature -n 2 && expect_out "signed by default" && check "log --show-signature"
 "$S" log --show-signature -n 2 --oneline | grep -c "signed by" | grep -qx 1 && check "only the signed revision shows a signature" || fail "signature count"
 expect_status 0 "$S" fsck && expect_err "1 signatures" && check "fsck verifies the signature"
+expect_status 0 "$S" gc && expect_status 0 "$S" show --no-scripts && expect_out "): good" && check "gc keeps signatures"
 # the signature is a separate object: the same directory gives the same id unsigned
 mkdir "$T/clone" && cp -r migrations "$T/clone/" && (cd "$T/clone" && "$S" init -q && "$S" commit -q)
 [ "$(cd "$T/clone" && "$S" log --full --oneline -n1 | cut -c1-64)" = "$sid" ] && check "a signature does not change the revision id" || fail "id changed by signing"
