@@ -721,7 +721,8 @@ int sch_sig_check(struct sch_sig_result *res, size_t max, size_t *n,
 		struct sch_sig s;
 		struct sch_id sid;
 		memset(r, 0, sizeof(*r));
-		sch_key_fingerprint(r->fpr, e + SCH_ID_LEN);
+		if (!fast) /* fast callers only need the status */
+			sch_key_fingerprint(r->fpr, e + SCH_ID_LEN);
 		if (tk)
 			snprintf(r->name, sizeof(r->name), "%s", tk->name);
 		if (fast && !tk) {

@@ -134,8 +134,9 @@ struct sch_sig_result {
 };
 /*
  * Checks each signature of a revision (tag NULL) or tag into res (up to
- * max; *n receives how many). fast: trust seals and stop at the first
- * good one (what require-signed needs). Returns 0 or a store error.
+ * max; *n receives how many). fast: trust seals, stop at the first
+ * good one and leave fpr empty (what require-signed needs). Returns 0 or
+ * a store error.
  */
 int sch_sig_check(struct sch_sig_result *res, size_t max, size_t *n,
 		  struct sch_txn *t, const struct sch_trusted *tr,
