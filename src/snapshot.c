@@ -1447,6 +1447,41 @@ void sch_snapshot_list_free(struct sch_snap_info *v, size_t n)
 
 /* ---- verification ---- */
 
+/* Bodies read while verifying, kept for the restore within a budget so
+ * that its data phase need not inflate and hash them again. */
+#define CACHE_BUDGET ((size_t)256 << 20)
+struct cache {
+	struct sch_id *ids;	/* sorted, every object of the snapshot */
+	size_t n;
+	char **bodies;		/* NULL where not kept */
+	size_t *lens;
+};
+
+static void cache_release(struct cache *c)
+{
+	for (size_t i = 0; c->bodies && i < c->n; i++)
+		free(c->bodies[i]);
+	free(c->bodies);
+	free(c->lens);
+	free(c->ids);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The kept body of id, or NULL. */
+static const char *cache_get(const struct cache *c, const struct sch_id *id,
+			     size_t *len)
+{
+	const struct sch_id *hit;
+
+	if (!c || !c->bodies)
+		return NULL;
+	hit = bsearch(id, c->ids, c->n, sizeof(*c->ids), id_cmp_v);
+	if (!hit || !c->bodies[hit - c->ids])
+		return NULL;
+	*len = c->lens[hit - c->ids];
+	return c->bodies[hit - c->ids];
+}
+
 struct vf {
 	struct sch_store *store;
 	const struct sch_id *ids;
@@ -1455,6 +1490,8 @@ struct vf {
 	atomic_size_t next;
 	atomic_uint_fast64_t bytes;
 	struct shared_err err;
+	struct cache *cache;	/* NULL: keep nothing */
+	atomic_size_t kept;
 };
 
 static void *verify_main(void *arg)
@@ -1465,11 +1502,21 @@ static void *verify_main(void *arg)
 	int rc = sch_txn_begin(&t, v->store, 0);
 
 	while (!rc && !atomic_load(&v->err.failed)) {
-		size_t i = atomic_fetch_add(&v->next, 1);
+		size_t i = atomic_fetch_add(&v->next, 1), len;
 		if (i >= v->n)
 			break;
 		rc = sch_object_get_typed(&b, t, &v->ids[i], v->types[i]);
+		if (rc)
+			break;
 		atomic_fetch_add(&v->bytes, b.len);
+		len = b.len;
+		if (v->cache && v->types[i] == SCH_OBJ_CHUNK &&
+		    atomic_fetch_add(&v->kept, len) + len <= CACHE_BUDGET) {
+			v->cache->bodies[i] = sch_buf_detach(&b, NULL);
+			v->cache->lens[i] = len;
+		} else if (v->cache && v->types[i] == SCH_OBJ_CHUNK) {
+			atomic_fetch_sub(&v->kept, len);
+		}
 	}
 	if (rc)
 		err_keep(&v->err, rc);
@@ -1479,8 +1526,9 @@ static void *verify_main(void *arg)
 	return NULL;
 }
 
-int sch_snapshot_verify(struct sch_store *store, const struct sch_manifest *m,
-			sch_snap_progress_fn *progress, void *arg)
+static int verify(struct sch_store *store, const struct sch_manifest *m,
+		  sch_snap_progress_fn *progress, void *arg,
+		  struct cache *cache)
 {
 	struct vf v;
 	pthread_t th[NWORKERS];
@@ -1504,6 +1552,13 @@ int sch_snapshot_verify(struct sch_store *store, const struct sch_manifest *m,
 	v.ids = ids;
 	v.types = types;
 	v.n = n;
+	if (cache) {
+		cache->ids = ids;
+		cache->n = n;
+		cache->bodies = xcalloc(n + 1, sizeof(*cache->bodies));
+		cache->lens = xcalloc(n + 1, sizeof(*cache->lens));
+		v.cache = cache;
+	}
 	err_init(&v.err);
 	for (int i = 0; i < NWORKERS; i++)
 		if (pthread_create(&th[i], NULL, verify_main, &v) == 0)
@@ -1525,9 +1580,16 @@ int sch_snapshot_verify(struct sch_store *store, const struct sch_manifest *m,
 		report(progress, arg, "verify", atomic_load(&v.bytes), 0, total,
 		       m->ntables, m->ntables, t0, 1);
 	err_release(&v.err);
-	free(ids);
+	if (!cache)
+		free(ids);
 	free(types);
 	return rc;
+}
+
+int sch_snapshot_verify(struct sch_store *store, const struct sch_manifest *m,
+			sch_snap_progress_fn *progress, void *arg)
+{
+	return verify(store, m, progress, arg, NULL);
 }
 
 /* ---- restore ---- */
@@ -1617,6 +1679,7 @@ static const char wipe_sql[] =
 struct rs {
 	struct sch_store *store;
 	const struct sch_manifest *m;
+	const struct cache *cache;
 	const char *conninfo;
 	struct shared_err err;
 	pthread_mutex_t mu;
@@ -1657,11 +1720,19 @@ static int restore_part(struct rs *s, struct sch_pg *pg, struct sch_txn *t,
 			rc = sch_error_set(SCH_EIO, "stopped");
 			break;
 		}
-		rc = sch_object_get_typed(b, t, &p->chunks[k], SCH_OBJ_CHUNK);
+		const char *kept;
+		size_t len;
+		if ((kept = cache_get(s->cache, &p->chunks[k], &len))) {
+			rc = sch_pg_copy_in_put(pg, kept, len);
+		} else {
+			rc = sch_object_get_typed(b, t, &p->chunks[k],
+						  SCH_OBJ_CHUNK);
+			len = b->len;
+			if (!rc)
+				rc = sch_pg_copy_in_put(pg, b->ptr, len);
+		}
 		if (!rc)
-			rc = sch_pg_copy_in_put(pg, b->ptr, b->len);
-		if (!rc)
-			atomic_fetch_add(&s->bytes, b->len);
+			atomic_fetch_add(&s->bytes, len);
 	}
 	rc2 = sch_pg_copy_in_end(pg, rc ? "schema restore stopped" : NULL);
 	if (!rc)
@@ -1727,7 +1798,7 @@ static int rjob_cmp(const void *a, const void *b)
 }
 
 static int load_data(struct sch_store *store, const struct sch_manifest *m,
-		     const struct sch_restore_opts *o)
+		     const struct sch_restore_opts *o, const struct cache *cache)
 {
 	struct rs s;
 	pthread_t th[NCONN];
@@ -1739,6 +1810,7 @@ static int load_data(struct sch_store *store, const struct sch_manifest *m,
 	memset(&s, 0, sizeof(s));
 	s.store = store;
 	s.m = m;
+	s.cache = cache;
 	s.conninfo = o->conninfo;
 	err_init(&s.err);
 	pthread_mutex_init(&s.mu, NULL);
@@ -1851,6 +1923,7 @@ int sch_snapshot_restore(struct sch_store *store, const struct sch_id *id,
 			 const struct sch_restore_opts *o)
 {
 	struct sch_manifest m;
+	struct cache cache;
 	struct sch_txn *t = NULL;
 	struct sch_pg *pg = NULL;
 	struct sch_pg_child child = { NULL, NULL };
@@ -1860,6 +1933,7 @@ int sch_snapshot_restore(struct sch_store *store, const struct sch_id *id,
 	int rc, marker;
 
 	sch_manifest_init(&m);
+	memset(&cache, 0, sizeof(cache));
 	sch_id_hex(hex, id);
 	rc = sch_txn_begin(&t, store, 0);
 	if (!rc)
@@ -1867,7 +1941,7 @@ int sch_snapshot_restore(struct sch_store *store, const struct sch_id *id,
 	if (rc)
 		goto out;
 	/* everything is read and checked before the target is touched */
-	rc = sch_snapshot_verify(store, &m, o->progress, o->progress_arg);
+	rc = verify(store, &m, o->progress, o->progress_arg, &cache);
 	if (!rc)
 		rc = sch_object_get_typed(&pre, t, &m.pre_data, SCH_OBJ_BLOB);
 	if (!rc)
@@ -1938,7 +2012,7 @@ int sch_snapshot_restore(struct sch_store *store, const struct sch_id *id,
 	}
 	rc = run_section(&child, "pre-data", &pre);
 	if (!rc)
-		rc = load_data(store, &m, o);
+		rc = load_data(store, &m, o, &cache);
 	if (!rc)
 		rc = set_sequences(pg, &m);
 	if (!rc)
@@ -1955,6 +2029,7 @@ out:
 	sch_pg_close(pg);
 	sch_pg_child_release(&child);
 	sch_manifest_release(&m);
+	cache_release(&cache);
 	sch_buf_release(&pre);
 	sch_buf_release(&post);
 	sch_buf_release(&v);
