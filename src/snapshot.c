@@ -700,7 +700,9 @@ static void *worker_main(void *arg)
 		if (!sch_object_exists(rt, &it->id)) {
 			rc = sch_object_encode(&it->value, SCH_OBJ_CHUNK,
 					       it->data, it->len,
-					       bk->o->level);
+					       bk->o->level < 0
+						       ? SCH_SNAP_LEVEL_DEFAULT
+						       : bk->o->level);
 			if (rc)
 				err_keep(&bk->err, rc);
 		}
@@ -921,7 +923,7 @@ static int read_catalog(struct bk *bk, struct sch_pg *pg,
 	rc = exec_rows(pg, &r, "SELECT c.oid::text, n.nspname, c.relname, "
 		       "pg_relation_size(c.oid) / "
 		       "current_setting('block_size')::bigint, "
-		       "pg_relation_size(c.oid) FROM pg_class c JOIN "
+		       "pg_table_size(c.oid) FROM pg_class c JOIN "
 		       "pg_namespace n ON n.oid = c.relnamespace WHERE "
 		       "c.relkind = 'r' AND c.relpersistence <> 't' AND "
 		       SYSTEM_NS("n.nspname") " AND NOT EXISTS (SELECT 1 FROM "
@@ -1002,7 +1004,8 @@ static int read_catalog(struct bk *bk, struct sch_pg *pg,
 	bk->parts_left = xcalloc(m->ntables + 1, sizeof(*bk->parts_left));
 	for (size_t i = 0; i < m->ntables; i++) {
 		struct sch_mf_table *t = &m->tables[i];
-		uint64_t pages = sizes[2 * i];
+		uint64_t pages = sizes[2 * i], total = sizes[2 * i + 1];
+		uint64_t range = 0;
 		size_t nparts = 1;
 		struct sch_buf cols = SCH_BUF_INIT;
 		char *q = qualified(t->schema, t->name);
@@ -1012,10 +1015,26 @@ static int read_catalog(struct bk *bk, struct sch_pg *pg,
 				sch_buf_addstr(&cols, ", ");
 			sch_pg_quote_ident(&cols, t->cols[c]);
 		}
-		/* TID range scans exist from PostgreSQL 14 on */
-		if (server >= 140000 && t->ncols && pages > SCH_SNAP_RANGE_PAGES)
-			nparts = (size_t)((pages + SCH_SNAP_RANGE_PAGES - 1) /
-					  SCH_SNAP_RANGE_PAGES);
+		/*
+		 * TID range scans exist from PostgreSQL 14 on. A table with
+		 * more heap pages than a range is read in ranges of fixed
+		 * size, which stay where they are as the table grows; a table
+		 * whose bulk is out of line (TOAST) is split by its total
+		 * size into equal ranges of its few heap pages.
+		 */
+		if (server >= 140000 && t->ncols && pages > SCH_SNAP_RANGE_PAGES) {
+			range = SCH_SNAP_RANGE_PAGES;
+		} else if (server >= 140000 && t->ncols && pages > 1 &&
+			   total > (uint64_t)SCH_SNAP_RANGE_PAGES * 8192) {
+			uint64_t want = (total + (uint64_t)SCH_SNAP_RANGE_PAGES *
+					 8192 - 1) / ((uint64_t)SCH_SNAP_RANGE_PAGES *
+						      8192);
+			if (want > pages)
+				want = pages;
+			range = (pages + want - 1) / want;
+		}
+		if (range)
+			nparts = (size_t)((pages + range - 1) / range);
 		t->nparts = nparts;
 		t->parts = xcalloc(nparts, sizeof(*t->parts));
 		bk->parts_left[i] = nparts;
@@ -1027,8 +1046,7 @@ static int read_catalog(struct bk *bk, struct sch_pg *pg,
 			memset(j, 0, sizeof(*j));
 			j->table = i;
 			j->part = k;
-			j->est = nparts == 1 ? sizes[2 * i + 1]
-					     : (uint64_t)SCH_SNAP_RANGE_PAGES * 8192;
+			j->est = total / nparts;
 			if (nparts == 1) {
 				sch_buf_addf(&s, "COPY %s %s%s%s TO STDOUT", q,
 					     t->ncols ? "(" : "", cols.ptr,
@@ -1036,12 +1054,11 @@ static int read_catalog(struct bk *bk, struct sch_pg *pg,
 			} else {
 				sch_buf_addf(&s, "COPY (SELECT %s FROM ONLY %s "
 					     "WHERE ctid >= '(%llu,0)'::tid", cols.ptr,
-					     q, (unsigned long long)k *
-						     SCH_SNAP_RANGE_PAGES);
+					     q, (unsigned long long)(k * range));
 				if (k + 1 < nparts)
 					sch_buf_addf(&s, " AND ctid < '(%llu,0)'"
 						     "::tid", (unsigned long long)
-						     (k + 1) * SCH_SNAP_RANGE_PAGES);
+						     ((k + 1) * range));
 				sch_buf_addstr(&s, ") TO STDOUT");
 			}
 			if (t->binary)
