@@ -189,3 +189,6 @@ for d in pgb rnd; do
 	psql -X -q "$url" -c "DROP DATABASE ${d}_pr" -c "DROP DATABASE ${d}_sr"
 done
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+
+# signatures: require-signed over a 10,000-revision path
+sh "$top/bench/sign_bench.sh" "$S"

@@ -1,5 +1,6 @@
 /* cmdutil.c - helpers shared by the commands. */
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include "schema/cmd.h"
 #include "schema/error.h"
 #include "schema/refs.h"
+#include "schema/sign.h"
 
 int sch_cmd_optfail(int c, char **argv, const char *verb)
 {
@@ -177,4 +179,64 @@ char *sch_cmd_dir_name(struct sch_txn *t, const struct sch_id *id)
 	hit = ndirnames ? bsearch(&key, dirnames, ndirnames, sizeof(*dirnames),
 				  dirname_cmp) : NULL;
 	return hit ? xstrdup(hit->name) : NULL;
+}
+
+int sch_cmd_signing_key(struct sch_key *out, const char *name,
+			const struct sch_ctx *ctx)
+{
+	char *def = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!name) {
+		sch_key_default(&def, ctx ? &ctx->config : NULL);
+		if (!def) {
+			sch_error_set(SCH_ENOTFOUND, "no signing key");
+			sch_error_hint("make one with 'schema key generate', or "
+				       "name one with --key NAME");
+			return SCH_ENOTFOUND;
+		}
+		name = def;
+	}
+	rc = sch_key_load(out, name);
+	free(def);
+	return rc;
+}
+
+int sch_cmd_print_sigs(const char *prefix, struct sch_txn *t,
+		       const struct sch_trusted *tr, const struct sch_id *id,
+		       const char *tag)
+{
+	struct sch_sig_result res[16];
+	size_t n = 0;
+	int bad = 0, rc;
+
+	rc = sch_sig_check(res, 16, &n, t, tr, id, tag, 0);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		printf("%ssigned by %s (%s): %s\n", prefix, res[i].name,
+		       res[i].fpr, sch_sig_status_name(res[i].status));
+		bad += res[i].status == SCH_SIG_BAD;
+	}
+	return bad;
+}
+
+int sch_cmd_operator_key(struct sch_key *out, const struct sch_ctx *ctx)
+{
+	char *name = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	sch_key_default(&name, &ctx->config);
+	if (!name)
+		return 0;
+	rc = sch_key_load(out, name);
+	free(name);
+	if (rc) {
+		fprintf(stderr, "schema: warning: audit events go unsigned: %s\n",
+			sch_error_msg());
+		return 0;
+	}
+	return 1;
 }

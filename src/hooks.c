@@ -12,6 +12,36 @@
 #include "schema/error.h"
 #include "schema/hooks.h"
 
+/* A hook never sees a database password: drop the password variables
+ * and blank the password of a DATABASE_URL (runs in the child). */
+static void scrub_env(void)
+{
+	const char *u = getenv("DATABASE_URL");
+
+	unsetenv("PGPASSWORD");
+	unsetenv("SCHEMA_DB_PASSWORD");
+	if (u) {
+		char *c = xstrdup(u), *pw = NULL, *end = NULL;
+		char *scheme = strstr(c, "://");
+		if (scheme) {
+			char *at = strchr(scheme + 3, '@');
+			char *colon = strchr(scheme + 3, ':');
+			if (at && colon && colon < at) {
+				pw = colon + 1;
+				end = at;
+			}
+		} else if ((pw = strstr(c, "password="))) {
+			pw += 9;
+			end = pw + strcspn(pw, " ");
+		}
+		if (pw && end > pw) {
+			memset(pw, '*', (size_t)(end - pw));
+			setenv("DATABASE_URL", c, 1);
+		}
+		free(c);
+	}
+}
+
 int sch_hook_run(struct sch_ctx *ctx, const char *name, const void *input,
 		 size_t len)
 {
@@ -44,6 +74,7 @@ int sch_hook_run(struct sch_ctx *ctx, const char *name, const void *input,
 		close(pipefd[0]);
 		close(pipefd[1]);
 		dup2(2, 1); /* hook output goes to stderr, stdout stays ours */
+		scrub_env();
 		setenv("SCHEMA_DIR", ctx->repo, 1);
 		setenv("SCHEMA_HOOK", name, 1);
 		if (chdir(ctx->root) != 0)

@@ -39,6 +39,7 @@ static const struct cmd commands[] = {
 	{ "heads", cmd_heads, SCH_CMD_REPO, NULL },
 	{ "history", cmd_log, SCH_CMD_REPO, "log" },
 	{ "init", cmd_init, 0, NULL },
+	{ "key", cmd_key, 0, NULL },
 	{ "log", cmd_log, SCH_CMD_REPO, NULL },
 	{ "merge", cmd_merge, SCH_CMD_REPO | SCH_CMD_WRITES, NULL },
 	{ "migrate", cmd_migrate, SCH_CMD_REPO, NULL },

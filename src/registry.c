@@ -9,8 +9,49 @@
 
 #include "schema/error.h"
 #include "schema/registry.h"
+#include "schema/sign.h"
 
 #define LOCK_CLASS "21315" /* 'SC' */
+
+struct sch_reg_signer {
+	struct sch_key key;
+	char head[SCH_HEX_LEN + 1]; /* the chain's last hash, as predicted */
+	int known;
+};
+
+void sch_reg_set_signer(struct sch_reg *r, const struct sch_key *k)
+{
+	if (!r->signer)
+		r->signer = xcalloc(1, sizeof(*r->signer));
+	r->signer->key = *k;
+	r->signer->known = 0;
+}
+
+void sch_reg_event_sigmsg(struct sch_buf *out, const unsigned char *hash32)
+{
+	sch_buf_add(out, "schema-event-sig-v1", 20);
+	sch_buf_add(out, hash32, 32);
+}
+
+/* Reads the chain head for the signer (the registry exists). */
+static int signer_start(struct sch_reg *r)
+{
+	struct sch_buf sql = SCH_BUF_INIT, v = SCH_BUF_INIT;
+	int rc;
+
+	if (!r->signer)
+		return 0;
+	sch_buf_addf(&sql, "SELECT coalesce((SELECT hash FROM %s.events ORDER "
+		     "BY seq DESC LIMIT 1), repeat('0', 64))", r->q);
+	rc = sch_pg_query_value(&v, r->pg, sql.ptr, 0, NULL);
+	if (!rc && v.len == SCH_HEX_LEN) {
+		memcpy(r->signer->head, v.ptr, SCH_HEX_LEN + 1);
+		r->signer->known = 1;
+	}
+	sch_buf_release(&sql);
+	sch_buf_release(&v);
+	return rc;
+}
 
 void sch_reg_init(struct sch_reg *r, struct sch_pg *pg, const char *schema)
 {
@@ -27,6 +68,9 @@ void sch_reg_release(struct sch_reg *r)
 {
 	if (r->locked)
 		sch_reg_unlock(r);
+	if (r->signer)
+		sodium_memzero(r->signer, sizeof(*r->signer));
+	free(r->signer);
 	free(r->schema);
 	free(r->q);
 	memset(r, 0, sizeof(*r));
@@ -77,7 +121,8 @@ void sch_reg_ddl(struct sch_buf *out, const char *schema)
 		"  revision text,\n"
 		"  detail text NOT NULL,\n"
 		"  prev_hash text NOT NULL,\n"
-		"  hash text NOT NULL\n);\n"
+		"  hash text NOT NULL,\n"
+		"  sig text\n);\n"
 		"CREATE TABLE IF NOT EXISTS %s.progress (\n"
 		"  revision text NOT NULL,\n"
 		"  direction text NOT NULL,\n"
@@ -128,9 +173,26 @@ int sch_reg_ensure(struct sch_reg *r)
 				     "UPDATE %s.meta SET value = '2' WHERE key = "
 				     "'format';\nCOMMIT;\n", r->q, r->q);
 			rc = sch_pg_exec_script(r->pg, sql.ptr);
-			if (rc)
+			if (rc) {
 				sch_pg_rollback(r->pg);
+				goto out;
+			}
 		}
+		if (atoi(v.ptr) < 3) {
+			sch_buf_reset(&sql);
+			sch_buf_addf(&sql,
+				     "BEGIN;\n"
+				     "ALTER TABLE %s.events ADD COLUMN IF NOT EXISTS "
+				     "sig text;\n"
+				     "UPDATE %s.meta SET value = '3' WHERE key = "
+				     "'format';\nCOMMIT;\n", r->q, r->q);
+			rc = sch_pg_exec_script(r->pg, sql.ptr);
+			if (rc) {
+				sch_pg_rollback(r->pg);
+				goto out;
+			}
+		}
+		rc = signer_start(r);
 		goto out;
 	}
 	sch_buf_addstr(&sql, "BEGIN;\n");
@@ -139,6 +201,8 @@ int sch_reg_ensure(struct sch_reg *r)
 	rc = sch_pg_exec_script(r->pg, sql.ptr);
 	if (rc)
 		sch_pg_rollback(r->pg);
+	else
+		rc = signer_start(r);
 out:
 	sch_buf_release(&sql);
 	sch_buf_release(&v);
@@ -346,10 +410,18 @@ void sch_reg_stmt_unapplied(struct sch_reg_stmt *s, const struct sch_reg *r,
 	stmt_param(s, hex, 1);
 }
 
+static void stmt_event_signed(struct sch_reg_stmt *s, const struct sch_reg *r,
+			      const char *actor, const char *action,
+			      const char *revision, const char *detail);
+
 void sch_reg_stmt_event(struct sch_reg_stmt *s, const struct sch_reg *r,
 			const char *actor, const char *action,
 			const char *revision, const char *detail)
 {
+	if (r->signer && r->signer->known && r->pg) {
+		stmt_event_signed(s, r, actor, action, revision, detail);
+		return;
+	}
 	sch_buf_reset(&s->sql);
 	/* The advisory lock serialises writers, so "the last row" is stable. */
 	sch_buf_addf(&s->sql,
@@ -365,6 +437,55 @@ void sch_reg_stmt_event(struct sch_reg_stmt *s, const struct sch_reg *r,
 	stmt_param(s, action, 0);
 	stmt_param(s, revision, 0);
 	stmt_param(s, detail, 0);
+}
+
+/*
+ * The signed form: the client predicts the row's hash (its own clock for
+ * at_us, the chain head it tracks under the advisory lock) and signs it.
+ * The server still computes the hash; the signature is kept only when
+ * the head it sees is the predicted one, so a wrong guess leaves the row
+ * unsigned, never wrongly signed.
+ */
+static void stmt_event_signed(struct sch_reg_stmt *s, const struct sch_reg *r,
+			      const char *actor, const char *action,
+			      const char *revision, const char *detail)
+{
+	struct sch_reg_signer *g = r->signer;
+	struct sch_buf line = SCH_BUF_INIT, msg = SCH_BUF_INIT;
+	struct timespec now;
+	unsigned char h[crypto_hash_sha256_BYTES], sig[SCH_SIG_LEN];
+	char pk[2 * SCH_KEY_PUB + 1], sh[2 * SCH_SIG_LEN + 1];
+	long long at;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	at = (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+	sch_buf_addf(&line, "%s|%lld|%s|%s|%s|%s", g->head, at, actor, action,
+		     revision ? revision : "", detail);
+	crypto_hash_sha256(h, (const unsigned char *)line.ptr, line.len);
+	sch_reg_event_sigmsg(&msg, h);
+	sch_sign_bytes(sig, &g->key, msg.ptr, msg.len);
+	sch_hex(pk, g->key.pk, SCH_KEY_PUB);
+	sch_hex(sh, sig, SCH_SIG_LEN);
+	sch_buf_reset(&s->sql);
+	sch_buf_addf(&s->sql,
+		"WITH p AS (SELECT coalesce((SELECT hash FROM %s.events "
+		"ORDER BY seq DESC LIMIT 1), repeat('0', 64)) AS h, "
+		"$5::bigint AS t) "
+		"INSERT INTO %s.events (at_us, actor, action, revision, detail, "
+		"prev_hash, hash, sig) SELECT p.t, $1, $2, $3, $4, p.h, "
+		"encode(sha256(convert_to(p.h || '|' || p.t || '|' || $1 || '|' "
+		"|| $2 || '|' || coalesce($3, '') || '|' || $4, 'UTF8')), 'hex'), "
+		"CASE WHEN p.h = $6 THEN $7 END FROM p", r->q, r->q);
+	stmt_param(s, actor, 0);
+	stmt_param(s, action, 0);
+	stmt_param(s, revision, 0);
+	stmt_param(s, detail, 0);
+	stmt_param(s, xasprintf("%lld", at), 1);
+	stmt_param(s, xstrdup(g->head), 1);
+	stmt_param(s, xasprintf("%s:%s", pk, sh), 1);
+	sch_hex(g->head, h, sizeof(h));
+	sch_buf_release(&line);
+	sch_buf_release(&msg);
 }
 
 int sch_reg_event(struct sch_reg *r, const char *actor, const char *action,
@@ -406,7 +527,8 @@ int sch_reg_events(struct sch_reg *r, struct sch_event_list *out)
 		goto out;
 	sch_buf_addf(&sql, "SELECT seq, at_us, to_timestamp(at_us / 1000000.0)"
 		     "::timestamptz(0)::text, actor, action, revision, detail, "
-		     "prev_hash, hash FROM %s.events ORDER BY seq", r->q);
+		     "prev_hash, hash, to_jsonb(e)->>'sig' FROM %s.events e "
+		     "ORDER BY seq", r->q);
 	rc = sch_pg_exec(r->pg, &res, SCH_PG_TUPLES, sql.ptr, 0, NULL);
 	if (rc)
 		goto out;
@@ -433,6 +555,26 @@ int sch_reg_events(struct sch_reg *r, struct sch_event_list *out)
 		crypto_hash_sha256(h, (const unsigned char *)line.ptr, line.len);
 		sch_hex(hex, h, sizeof(h));
 		e->hash_ok = !strcmp(hex, e->hash);
+		if (!sch_pg_result_isnull(res, i, 9)) {
+			const char *sg = sch_pg_result_value(res, i, 9);
+			unsigned char sb[SCH_SIG_LEN];
+			struct sch_buf m = SCH_BUF_INIT;
+			e->sig = xstrdup(sg);
+			e->sig_state = -1;
+			if (strlen(sg) == 2 * SCH_KEY_PUB + 1 + 2 * SCH_SIG_LEN &&
+			    sg[2 * SCH_KEY_PUB] == ':' &&
+			    !sch_unhex(e->sig_pk, sg, SCH_KEY_PUB) &&
+			    !sch_unhex(sb, sg + 2 * SCH_KEY_PUB + 1, SCH_SIG_LEN)) {
+				/* The signature covers the hash the row should
+				 * have, so an altered row fails it as well. */
+				sch_reg_event_sigmsg(&m, h);
+				if (sch_sign_verify(sb, e->sig_pk, m.ptr, m.len))
+					e->sig_state = 1;
+			}
+			sch_buf_release(&m);
+			if (e->sig_state < 0)
+				out->broken++;
+		}
 		e->link_ok = !strcmp(e->prev_hash, prev);
 		if (!e->hash_ok || !e->link_ok)
 			out->broken++;
@@ -456,6 +598,7 @@ void sch_event_list_release(struct sch_event_list *l)
 		free(e->detail);
 		free(e->prev_hash);
 		free(e->hash);
+		free(e->sig);
 	}
 	free(l->v);
 	memset(l, 0, sizeof(*l));

@@ -11,7 +11,7 @@ static const char *const type_names[] = {
 	[SCH_OBJ_NONE] = NULL,	     [SCH_OBJ_BLOB] = "blob",
 	[SCH_OBJ_STATE] = "state",   [SCH_OBJ_REV] = "rev",
 	[SCH_OBJ_SNAP] = "snap",     [SCH_OBJ_CHUNK] = "chunk",
-	[SCH_OBJ_TASK] = "task",
+	[SCH_OBJ_TASK] = "task",     [SCH_OBJ_SIG] = "sig",
 };
 #define NTYPES (sizeof(type_names) / sizeof(type_names[0]))
 

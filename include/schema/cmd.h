@@ -45,6 +45,7 @@ SCH_CMD(tag);
 SCH_CMD(heads);
 SCH_CMD(merge);
 SCH_CMD(fsck);
+SCH_CMD(key);
 
 /* Shared by commands: the current branch name ("main") into out; returns
  * 0 or SCH_ENOTFOUND when HEAD is detached or missing. */
@@ -77,7 +78,14 @@ void sch_cmd_decoration(struct sch_buf *out, struct sch_txn *t,
  * refusing. Prints what it stored unless quiet.
  * Returns 0, SCH_EREFUSED (an edited directory), or a load/store error.
  */
-int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet);
+struct sch_key;
+int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet,
+			const struct sch_key *sign);
+
+/* The key named by --key, else the default one (sign.h); SCH_ENOTFOUND
+ * with a hint when there is none. */
+int sch_cmd_signing_key(struct sch_key *out, const char *name,
+			const struct sch_ctx *ctx);
 
 SCH_CMD(checkout);
 SCH_CMD(migrate);
@@ -177,6 +185,20 @@ struct sch_target_args {
 };
 int sch_cmd_target_args(struct sch_target_args *a, int argc, char **argv,
 			const char *verb, unsigned flags);
+
+/*
+ * Prints a line `<prefix>signed by <name> (<fingerprint>): good|BAD|
+ * untrusted` for each signature of revision id (or of tag `tag`) to
+ * stdout. Returns how many were BAD, or a negative store error.
+ */
+/* Loads the operator's default key for signing audit events; 1 when one
+ * was loaded, 0 when there is none (or it cannot be read: a warning). */
+int sch_cmd_operator_key(struct sch_key *out, const struct sch_ctx *ctx);
+
+struct sch_trusted;
+int sch_cmd_print_sigs(const char *prefix, struct sch_txn *t,
+		       const struct sch_trusted *tr, const struct sch_id *id,
+		       const char *tag);
 
 /* The directory name a revision was committed from, or NULL (malloc'd). */
 char *sch_cmd_dir_name(struct sch_txn *t, const struct sch_id *id);

@@ -28,6 +28,7 @@ enum sch_db {
 	SCH_DB_TASKS,     /* task refs: "name\0version" -> task id */
 	SCH_DB_META,      /* store-wide settings: "format" -> "1" */
 	SCH_DB_WTSTAT,    /* migrations/ directory name -> stat signature */
+	SCH_DB_SIGS,      /* 'r'+rev id or 't'+tag -> sig entries (sign.h) */
 	SCH_DB__COUNT
 };
 

@@ -32,6 +32,7 @@ enum sch_otype {
 	SCH_OBJ_SNAP,
 	SCH_OBJ_CHUNK,
 	SCH_OBJ_TASK,
+	SCH_OBJ_SIG, /* a signature naming a revision or tag (sign.h) */
 };
 
 const char *sch_otype_name(enum sch_otype type);

@@ -5,7 +5,8 @@
  *   meta(key, value)              format version
  *   applied(revision, rev_body, parents, up_sql, down_sql, verify_sql,
  *           applied_at, applied_by, state, duration_ms, seq)
- *   events(seq, at_us, actor, action, revision, detail, prev_hash, hash)
+ *   events(seq, at_us, actor, action, revision, detail, prev_hash, hash,
+ *          sig)  sig: "<pubkey hex>:<signature hex>" or NULL (format 3)
  *   progress(revision, direction, stmt_index, stmt_hash, name)  notx
  *           resumption; name is the step's migration directory
  *
@@ -13,7 +14,9 @@
  * repository lacks can be rebuilt (and verified: its id is the hash of
  * "rev <len>\0<rev_body>") from the registry alone. Each event's hash is
  * sha256 hex of prev_hash|at_us|actor|action|revision|detail, chaining
- * every row to the one before (the first to 64 zeros).
+ * every row to the one before (the first to 64 zeros). With a signer, an
+ * event also carries the operator's Ed25519 signature of
+ * "schema-event-sig-v1\0" + the 32 bytes of its hash.
  */
 #ifndef SCH_REGISTRY_H
 #define SCH_REGISTRY_H
@@ -26,15 +29,28 @@
 #include "schema/pg.h"
 #include "schema/revision.h"
 
-#define SCH_REG_FORMAT 2 /* 2: progress.name */
+#define SCH_REG_FORMAT 3 /* 2: progress.name, 3: events.sig */
 #define SCH_REG_DEFAULT "schema_registry"
+
+struct sch_reg_signer;
 
 struct sch_reg {
 	struct sch_pg *pg;
 	char *schema;	/* unquoted name */
 	char *q;	/* quoted identifier */
 	int locked;
+	struct sch_reg_signer *signer; /* NULL: events go unsigned */
 };
+
+struct sch_key;
+/*
+ * Signs the events written from now on with k (copied; the caller may
+ * wipe its own). The chain head is read at sch_reg_ensure(); events
+ * whose predicted head turns out wrong are written unsigned.
+ */
+void sch_reg_set_signer(struct sch_reg *r, const struct sch_key *k);
+/* The bytes an event signature covers, into out (appending). */
+void sch_reg_event_sigmsg(struct sch_buf *out, const unsigned char *hash32);
 
 struct sch_applied {
 	struct sch_id id;
@@ -131,6 +147,9 @@ struct sch_event {
 	int64_t at_us;
 	char *at, *actor, *action, *revision, *detail, *prev_hash, *hash;
 	int hash_ok, link_ok;
+	char *sig;		/* NULL when unsigned */
+	int sig_state;		/* 0 unsigned, 1 verifies, -1 BAD */
+	unsigned char sig_pk[32]; /* the signer, when sig_state != 0 */
 };
 struct sch_event_list {
 	struct sch_event *v;

@@ -17,6 +17,7 @@
 #include "schema/refs.h"
 #include "schema/registry.h"
 #include "schema/revspec.h"
+#include "schema/sign.h"
 #include "schema/target.h"
 #include "schema/ui.h"
 
@@ -204,6 +205,54 @@ out:
 	return rc;
 }
 
+/* require-signed: each revision the plan applies needs a good signature
+ * by a key in .schema/trusted_keys. Reads only the store. */
+static int check_signed(struct sch_ctx *ctx, const struct sch_envpol *pol,
+			const struct sch_graph *g, const struct sch_plan *p)
+{
+	struct sch_trusted tr;
+	struct sch_sig_result res[16];
+	int rc = sch_trusted_load(&tr, ctx->repo);
+
+	for (size_t i = 0; i < p->nup && !rc; i++) {
+		const struct sch_gnode *nd = &g->nodes[p->up[i]];
+		enum sch_sig_status best = SCH_SIG_NONE;
+		size_t n = 0;
+		char sh[SCH_SHORT_LEN + 1], *dir;
+		rc = sch_sig_check(res, 16, &n, ctx->txn, &tr, &nd->id, NULL, 1);
+		for (size_t k = 0; k < n; k++)
+			if (res[k].status == SCH_SIG_GOOD ||
+			    (best != SCH_SIG_GOOD && res[k].status > best))
+				best = res[k].status;
+		if (rc || best == SCH_SIG_GOOD)
+			continue;
+		sch_id_short(sh, &nd->id);
+		dir = sch_cmd_dir_name(ctx->txn, &nd->id);
+		rc = sch_error_set(SCH_EREFUSED, "revision %s (%s) %s; environment "
+				   "'%s' requires revisions signed by a trusted key",
+				   sh, dir ? dir : "not in this repository",
+				   best == SCH_SIG_NONE ? "is unsigned"
+				   : best == SCH_SIG_BAD ? "has a BAD signature"
+				   : "is signed only by untrusted keys",
+				   pol->name ? pol->name : "-");
+		sch_error_hint("sign it with 'schema commit -S', or add the "
+			       "signer's key to .schema/trusted_keys");
+		free(dir);
+	}
+	sch_trusted_release(&tr);
+	return rc;
+}
+
+/* Audit events carry the operator's signature when a key is available. */
+static void sign_events(struct sch_ctx *ctx, struct sch_reg *reg)
+{
+	struct sch_key k;
+
+	if (sch_cmd_operator_key(&k, ctx))
+		sch_reg_set_signer(reg, &k);
+	memset(&k, 0, sizeof(k));
+}
+
 /*
  * After a run: captures the state the database reached, records it in
  * the registry rows of the applied heads and, in the store, as the state
@@ -339,6 +388,7 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 		if (rc)
 			goto out;
 		sch_reg_init(&reg, pg, regname);
+		sign_events(ctx, &reg);
 		actor = sch_reg_actor(&reg);
 		if (!o->dry_run) {
 			rc = sch_reg_lock(&reg, o->lock_timeout_ms);
@@ -378,6 +428,8 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 		if (!rc)
 			rc = sch_plan_make(&plan, &g, &applied, &targets, o->mode);
 	}
+	if (!rc && pol.require_signed)
+		rc = check_signed(ctx, &pol, &g, &plan);
 	if (rc)
 		goto out;
 	pj = plan_json(&g, &plan);

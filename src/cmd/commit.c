@@ -11,6 +11,7 @@
 #include "schema/hooks.h"
 #include "schema/refs.h"
 #include "schema/revspec.h"
+#include "schema/sign.h"
 #include "schema/ui.h"
 #include "schema/worktree.h"
 
@@ -127,7 +128,8 @@ static int descends(struct sch_txn *t, const struct sch_wt *wt,
 	return hit;
 }
 
-int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet)
+int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet,
+			const struct sch_key *sign)
 {
 	struct sch_txn *t = ctx->txn;
 	struct sch_wt wt;
@@ -200,6 +202,8 @@ int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet)
 			rc = sch_wt_store(t, e);
 			if (!rc)
 				rc = sch_graph_note_stored(t, &e->id, &e->rev);
+			if (!rc && sign)
+				rc = sch_sig_attach(t, sign, &e->id, NULL);
 			if (rc)
 				goto out;
 			nstored++;
@@ -285,13 +289,24 @@ SCH_CMD(commit)
 	static const struct option opts[] = {
 		{ "new-revision", no_argument, NULL, 'N' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "sign", no_argument, NULL, 'S' },
+		{ "key", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, newrev = 0, quiet = 0, rc;
+	int c, newrev = 0, quiet = 0, sign = 0, rc;
+	const char *keyname = NULL;
+	struct sch_key key;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":q", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":qS", opts, NULL)) != -1) {
 		switch (c) {
+		case 'S':
+			sign = 1;
+			break;
+		case 'k':
+			keyname = optarg;
+			sign = 1;
+			break;
 		case 'N':
 			newrev = 1;
 			break;
@@ -305,8 +320,14 @@ SCH_CMD(commit)
 	if (optind < argc)
 		return sch_error_set(SCH_EUSAGE, "commit takes no arguments "
 				     "(got '%s')", argv[optind]);
+	if (sign) {
+		rc = sch_cmd_signing_key(&key, keyname, ctx);
+		if (rc)
+			return rc;
+	}
 	rc = sch_hook_run(ctx, "pre-commit", NULL, 0);
-	if (rc)
-		return rc;
-	return sch_commit_worktree(ctx, newrev, quiet);
+	if (!rc)
+		rc = sch_commit_worktree(ctx, newrev, quiet, sign ? &key : NULL);
+	memset(&key, 0, sizeof(key));
+	return rc;
 }

@@ -10,6 +10,7 @@
 #include "schema/manifest.h"
 #include "schema/refs.h"
 #include "schema/revision.h"
+#include "schema/sign.h"
 
 struct obj {
 	struct sch_id id;
@@ -150,7 +151,7 @@ SCH_CMD(fsck)
 	struct sch_cursor *c = NULL;
 	struct sch_buf body = SCH_BUF_INIT, sym = SCH_BUF_INIT;
 	const void *k;
-	size_t kl, nrev = 0, nheads = 0;
+	size_t kl, nrev = 0, nheads = 0, nsig = 0;
 	int rc, quiet = 0, opt;
 
 	optind = 0;
@@ -222,6 +223,28 @@ SCH_CMD(fsck)
 							 &m.tables[i].parts[j].chunks[k2],
 							 SCH_OBJ_CHUNK, "chunk");
 			sch_manifest_release(&m);
+		} else if (o->type == SCH_OBJ_SIG) {
+			struct sch_sig sg;
+			char fpr[SCH_FPR_LEN + 1];
+			nsig++;
+			if (sch_sig_parse(&sg, body.ptr, body.len)) {
+				problem(&f, "corrupt", &o->id, "%s", sch_error_msg());
+				continue;
+			}
+			sch_key_fingerprint(fpr, sg.key.pk);
+			if (!sch_sig_valid(&sg)) {
+				char what[SCH_HEX_LEN + 300];
+				char th[SCH_HEX_LEN + 1];
+				sch_id_hex(th, &sg.target);
+				snprintf(what, sizeof(what), "BAD signature of %s %s%s%s "
+					 "by %s (%s)", sg.is_tag ? "tag" : "revision",
+					 sg.is_tag ? sg.tag : th, sg.is_tag ? " -> " : "",
+					 sg.is_tag ? th : "", sg.key.name, fpr);
+				problem(&f, "bad-signature", &o->id, "%s", what);
+			} else if (!sg.is_tag) {
+				add_link(&f, &o->id, &sg.target, SCH_OBJ_REV,
+					 "signed revision");
+			}
 		}
 	}
 	sch_cursor_close(c);
@@ -237,7 +260,9 @@ SCH_CMD(fsck)
 		if (!o) {
 			problem(&f, "missing", &l->to, "%s", "");
 			printf("  (%s of %s %s)\n", l->what,
-			       is_snap_link(l) ? "snapshot" : "revision", hex);
+			       is_snap_link(l) ? "snapshot"
+			       : strcmp(l->what, "signed revision") ? "revision"
+								    : "signature", hex);
 		} else if (o->type != l->want && o->type != SCH_OBJ_NONE) {
 			problem(&f, "wrong-type", &l->to, "%s", "");
 			printf("  (%s of %s %s)\n", l->what,
@@ -308,8 +333,9 @@ SCH_CMD(fsck)
 		free(heads);
 	}
 	if (!quiet)
-		fprintf(stderr, "checked %zu objects (%zu revisions, %zu heads): "
-			"%zu problem%s\n", f.n, nrev, nheads, f.problems,
+		fprintf(stderr, "checked %zu objects (%zu revisions, %zu heads, "
+			"%zu signatures): %zu problem%s\n", f.n, nrev, nheads,
+			nsig, f.problems,
 			f.problems == 1 ? "" : "s");
 	rc = f.problems ? 1 : 0;
 out:

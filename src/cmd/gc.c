@@ -96,6 +96,28 @@ static int reach_db(struct gc *g, struct sch_txn *t, enum sch_db db,
 	return rc < 0 ? rc : 0;
 }
 
+/* The sig objects listed in the sigs database (sign.h): each value is a
+ * run of 96-byte entries starting with the sig id. */
+static int reach_sigs(struct gc *g, struct sch_txn *t)
+{
+	struct sch_cursor *c = NULL;
+	const void *k, *v;
+	size_t kl, vl;
+	int rc = sch_cursor_open(&c, t, SCH_DB_SIGS);
+
+	if (rc)
+		return rc;
+	for (rc = sch_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 1;
+	     rc = sch_cursor_next(c, &k, &kl, &v, &vl))
+		for (size_t off = 0; off + 96 <= vl; off += 96) {
+			struct sch_id id;
+			memcpy(id.b, (const char *)v + off, SCH_ID_LEN);
+			reach(g, &id, SCH_OBJ_SIG);
+		}
+	sch_cursor_close(c);
+	return rc < 0 ? rc : 0;
+}
+
 /* Any 64-hex word of a body whose format this command does not know
  * (task objects): kept, to be safe. */
 static void reach_hex_words(struct gc *g, const char *s, size_t n)
@@ -237,6 +259,8 @@ SCH_CMD(gc)
 		rc = reach_db(&g, ctx->txn, SCH_DB_STATES, 1, SCH_OBJ_STATE);
 	if (!rc)
 		rc = reach_db(&g, ctx->txn, SCH_DB_TASKS, 1, SCH_OBJ_TASK);
+	if (!rc)
+		rc = reach_sigs(&g, ctx->txn);
 	if (!rc)
 		rc = walk(&g, ctx->txn);
 	if (rc)

@@ -12,6 +12,7 @@
 #include "schema/graph.h"
 #include "schema/refs.h"
 #include "schema/revspec.h"
+#include "schema/sign.h"
 #include "schema/ui.h"
 
 struct lanes {
@@ -302,8 +303,11 @@ SCH_CMD(log)
 		{ "all", no_argument, NULL, 'a' },
 		{ "full", no_argument, NULL, 'F' },
 		{ "max-count", required_argument, NULL, 'n' },
+		{ "show-signature", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct sch_trusted tr = { 0 };
+	int showsig = 0;
 	int oneline = 0, graph = 0, json = 0, all = 0, full = 0, c, rc = 0;
 	long limit = -1;
 	struct sch_idlist inc = { 0 }, exc = { 0 };
@@ -328,6 +332,7 @@ SCH_CMD(log)
 		case 'j': json = 1; break;
 		case 'a': all = 1; break;
 		case 'F': full = 1; break;
+		case 'S': showsig = 1; break;
 		case 'n':
 			rc = sch_cmd_count(&limit, optarg, "-n");
 			if (rc)
@@ -357,6 +362,11 @@ SCH_CMD(log)
 			rc = sch_revspec_resolve(&inc, ctx->txn, argv[i], NULL,
 						 NULL);
 		}
+		if (rc)
+			goto out;
+	}
+	if (showsig) {
+		rc = sch_trusted_load(&tr, ctx->repo);
 		if (rc)
 			goto out;
 	}
@@ -446,6 +456,13 @@ print:
 			if (deco.len)
 				fprintf(f, " %s(%s)%s", yellow, deco.ptr, reset);
 			fprintf(f, " %s\n", subj.ptr);
+			if (showsig) {
+				rc = sch_cmd_print_sigs(prefix.ptr, ctx->txn, &tr,
+							&nd->id, NULL);
+				if (rc < 0)
+					goto out;
+				rc = 0;
+			}
 		} else {
 			char date[96];
 			const char *msg = nd->rev.message, *nl;
@@ -456,6 +473,13 @@ print:
 			fputc('\n', f);
 			if (graph) /* continuation lines: '*' becomes '|' */
 				prefix.ptr[2 * col] = '|';
+			if (showsig) {
+				rc = sch_cmd_print_sigs(prefix.ptr, ctx->txn, &tr,
+							&nd->id, NULL);
+				if (rc < 0)
+					goto out;
+				rc = 0;
+			}
 			if (nd->rev.nparents > 1) {
 				fprintf(f, "%sMerge:", prefix.ptr);
 				for (size_t k = 0; k < nd->rev.nparents; k++) {
@@ -502,6 +526,7 @@ print:
 		free(s);
 	}
 out:
+	sch_trusted_release(&tr);
 	if (arr)
 		json_decref(arr);
 	free(lanes.v);

@@ -11,6 +11,7 @@
 #include "schema/graph.h"
 #include "schema/hooks.h"
 #include "schema/revspec.h"
+#include "schema/sign.h"
 #include "schema/worktree.h"
 
 static char *ref_name(const struct sch_wt *wt, const struct sch_id *id)
@@ -40,9 +41,13 @@ SCH_CMD(merge)
 {
 	static const struct option opts[] = {
 		{ "message", required_argument, NULL, 'm' },
+		{ "sign", no_argument, NULL, 'S' },
+		{ "key", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *message = NULL;
+	const char *message = NULL, *keyname = NULL;
+	struct sch_key key;
+	int sign = 0;
 	struct sch_id a, b;
 	struct sch_graph g;
 	struct sch_wt wt;
@@ -55,9 +60,11 @@ SCH_CMD(merge)
 	sch_meta_init(&m);
 	memset(&wt, 0, sizeof(wt));
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":m:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:S", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': message = optarg; break;
+		case 'S': sign = 1; break;
+		case 'k': keyname = optarg; sign = 1; break;
 		default:
 			rc = sch_cmd_optfail(c, argv, ctx->verb);
 			goto out;
@@ -71,6 +78,11 @@ SCH_CMD(merge)
 	if (!message || !*message || message[0] == ' ' || message[0] == '\n') {
 		rc = sch_error_set(SCH_EUSAGE, "merge needs a message: -m <message>");
 		goto out;
+	}
+	if (sign) {
+		rc = sch_cmd_signing_key(&key, keyname, ctx);
+		if (rc)
+			goto out;
 	}
 	rc = sch_revspec_one(&a, ctx->txn, argv[optind]);
 	if (!rc)
@@ -130,7 +142,7 @@ SCH_CMD(merge)
 	if (rc)
 		goto out;
 	dir = xasprintf("%s/%s", ctx->migrations, name.ptr);
-	rc = sch_commit_worktree(ctx, 0, 0);
+	rc = sch_commit_worktree(ctx, 0, 0, sign ? &key : NULL);
 	if (rc) {
 		remove_dir(dir);
 		goto out;
@@ -142,6 +154,7 @@ SCH_CMD(merge)
 		rc = 0;
 	}
 out:
+	memset(&key, 0, sizeof(key));
 	free(dir);
 	sch_meta_release(&m);
 	sch_wt_release(&wt);

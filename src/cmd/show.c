@@ -7,8 +7,10 @@
 
 #include "schema/cmd.h"
 #include "schema/error.h"
+#include "schema/refs.h"
 #include "schema/revision.h"
 #include "schema/revspec.h"
+#include "schema/sign.h"
 #include "schema/ui.h"
 
 /* The state recorded for a revision on any server version, or 0. */
@@ -69,6 +71,7 @@ SCH_CMD(show)
 	char hex[SCH_HEX_LEN + 1];
 	const char *spec = "head";
 	json_t *o = NULL;
+	struct sch_trusted tr = { 0 };
 
 	sch_rev_init(&r);
 	optind = 0;
@@ -97,6 +100,9 @@ SCH_CMD(show)
 	}
 	if (rc)
 		goto out;
+	rc = sch_trusted_load(&tr, ctx->repo);
+	if (rc)
+		goto out;
 	sch_cmd_decoration(&deco, ctx->txn, &id);
 	sch_id_hex(hex, &id);
 	if (json) {
@@ -119,6 +125,24 @@ SCH_CMD(show)
 			sch_id_hex(hex, &state);
 			printf("state %s\n", hex);
 		}
+		rc = sch_cmd_print_sigs("", ctx->txn, &tr, &id, NULL);
+		if (rc >= 0) {
+			/* A tag named as the spec: its own signatures. */
+			struct sch_buf tref = SCH_BUF_INIT, pre = SCH_BUF_INIT;
+			struct sch_id tid;
+			sch_buf_addf(&tref, "tags/%s", spec);
+			if (!sch_ref_read(&tid, ctx->txn, tref.ptr) &&
+			    !sch_id_cmp(&tid, &id)) {
+				sch_buf_addf(&pre, "tag %s ", spec);
+				rc = sch_cmd_print_sigs(pre.ptr, ctx->txn, &tr, &id,
+							spec);
+			}
+			sch_buf_release(&tref);
+			sch_buf_release(&pre);
+		}
+		if (rc < 0)
+			goto out;
+		rc = 0;
 		putchar('\n');
 		for (const char *m = r.message, *nl; *m; m = nl + 1) {
 			nl = strchr(m, '\n');
@@ -144,6 +168,7 @@ SCH_CMD(show)
 		free(s);
 	}
 out:
+	sch_trusted_release(&tr);
 	if (o)
 		json_decref(o);
 	sch_rev_release(&r);

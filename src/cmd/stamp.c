@@ -10,6 +10,7 @@
 #include "schema/graph.h"
 #include "schema/plan.h"
 #include "schema/registry.h"
+#include "schema/sign.h"
 #include "schema/revspec.h"
 #include "schema/target.h"
 
@@ -61,6 +62,12 @@ SCH_CMD(stamp)
 	if (rc)
 		goto out;
 	sch_reg_init(&reg, pg, sch_config_get(&ctx->config, "core.registry"));
+	{
+		struct sch_key k;
+		if (sch_cmd_operator_key(&k, ctx))
+			sch_reg_set_signer(&reg, &k);
+		memset(&k, 0, sizeof(k));
+	}
 	actor = sch_reg_actor(&reg);
 	rc = sch_reg_lock(&reg, 60000);
 	if (!rc)

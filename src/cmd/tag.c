@@ -9,6 +9,7 @@
 #include "schema/error.h"
 #include "schema/refs.h"
 #include "schema/revspec.h"
+#include "schema/sign.h"
 
 static int list_cb(const char *name, const struct sch_id *id, void *arg)
 {
@@ -33,16 +34,22 @@ SCH_CMD(tag)
 		{ "delete", no_argument, NULL, 'd' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "sign", no_argument, NULL, 's' },
+		{ "key", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int del = 0, force = 0, json = 0, c, rc = 0;
+	int del = 0, force = 0, json = 0, sign = 0, c, rc = 0;
+	const char *keyname = NULL;
+	struct sch_key key;
 	struct sch_buf ref = SCH_BUF_INIT;
 	struct sch_id id;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":df", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":dfs", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': del = 1; break;
+		case 's': sign = 1; break;
+		case 'k': keyname = optarg; sign = 1; break;
 		case 'f': force = 1; break;
 		case 'j': json = 1; break;
 		default:
@@ -70,6 +77,8 @@ SCH_CMD(tag)
 						   "tag '%s' not found", argv[i]);
 			if (!rc)
 				rc = sch_ref_delete(ctx->txn, ref.ptr, "tag: deleted");
+			if (!rc)
+				rc = sch_sig_detach_tag(ctx->txn, argv[i]);
 			if (!rc) {
 				char sh[SCH_SHORT_LEN + 1];
 				sch_id_short(sh, &id);
@@ -84,6 +93,8 @@ SCH_CMD(tag)
 		goto out;
 	}
 	rc = sch_ref_check_name(argv[optind]);
+	if (!rc && sign)
+		rc = sch_cmd_signing_key(&key, keyname, ctx);
 	if (rc)
 		goto out;
 	sch_buf_addf(&ref, "tags/%s", argv[optind]);
@@ -96,6 +107,13 @@ SCH_CMD(tag)
 			     optind + 1 < argc ? argv[optind + 1] : "head");
 	if (!rc)
 		rc = sch_ref_write(ctx->txn, ref.ptr, &id, "tag: created");
+	/* A moved tag loses the signatures of where it was. */
+	if (!rc)
+		rc = sch_sig_detach_tag(ctx->txn, argv[optind]);
+	if (!rc && sign)
+		rc = sch_sig_attach(ctx->txn, &key, &id, argv[optind]);
+	if (sign)
+		memset(&key, 0, sizeof(key));
 out:
 	sch_buf_release(&ref);
 	return rc;

@@ -128,7 +128,7 @@ Test(registry, ensure_creates_the_tables_and_is_idempotent)
 	cr_assert_eq(sch_reg_exists(&r, &exists), 0);
 	cr_assert_eq(exists, 1);
 	value_is(pg, "SELECT value FROM schema_registry.meta "
-		     "WHERE key = 'format'", "2");
+		     "WHERE key = 'format'", "3");
 	value_is(pg, "SELECT count(*)::text FROM pg_tables WHERE schemaname = "
 		     "'schema_registry' AND tablename IN ('meta', 'applied', "
 		     "'events', 'progress')", "4");
@@ -164,7 +164,7 @@ Test(registry, a_schema_name_that_needs_quoting_works)
 	cr_assert_eq(sch_reg_ensure(&r), 0, "%s", sch_error_msg());
 	cr_assert_eq(sch_reg_exists(&r, &exists), 0);
 	cr_assert_eq(exists, 1);
-	value_is(pg, "SELECT value FROM \"Reg \"\"x\"\"\".meta", "2");
+	value_is(pg, "SELECT value FROM \"Reg \"\"x\"\"\".meta", "3");
 	cr_assert_eq(sch_reg_load(&r, &a, 1), 0, "%s", sch_error_msg());
 	cr_assert_eq(a.n, 0);
 	sch_applied_set_release(&a);
@@ -182,7 +182,7 @@ Test(registry, a_schema_name_that_needs_quoting_works)
 	cr_assert_eq(sch_reg_exists(&r, &exists), 0);
 	cr_assert_eq(exists, 1);
 	cr_assert_eq(sch_reg_ensure(&r), 0, "%s", sch_error_msg());
-	value_is(pg, "SELECT value FROM \"other reg\".meta", "2");
+	value_is(pg, "SELECT value FROM \"other reg\".meta", "3");
 	sch_reg_release(&r);
 	sch_buf_release(&ddl);
 	sch_pg_close(pg);
@@ -227,6 +227,11 @@ Test(registry, ensure_upgrades_a_registry_of_an_older_layout)
 		     "%s", sch_error_msg());
 	cr_assert_eq(sch_reg_progress_any(&r, &rev, &dir, NULL), 1, "%s",
 		     sch_error_msg());
+	value_is(pg, "SELECT value FROM schema_registry.meta WHERE key = "
+		     "'format'", "3");
+	value_is(pg, "SELECT count(*)::text FROM information_schema.columns "
+		     "WHERE table_schema = 'schema_registry' AND table_name = "
+		     "'events' AND column_name = 'sig'", "1");
 	sch_buf_release(&rev);
 	sch_buf_release(&dir);
 	sch_reg_release(&r);

@@ -1,0 +1,115 @@
+/* key.c - Ed25519 signing keys: generate, list, export. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema/cmd.h"
+#include "schema/error.h"
+#include "schema/sign.h"
+
+static int key_generate(int argc, char **argv, struct sch_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *name = "default";
+	struct sch_key k;
+	struct sch_buf dir = SCH_BUF_INIT, line = SCH_BUF_INIT;
+	char fpr[SCH_FPR_LEN + 1];
+	int c, rc;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":n:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': name = optarg; break;
+		default:
+			return sch_cmd_optfail(c, argv, "key generate");
+		}
+	}
+	if (optind < argc)
+		return sch_error_set(SCH_EUSAGE, "key generate takes no "
+				     "arguments (got '%s')", argv[optind]);
+	rc = sch_key_generate(&k, name);
+	if (rc)
+		return rc;
+	sch_key_dir(&dir);
+	sch_key_fingerprint(fpr, k.pk);
+	sch_key_publine(&line, &k);
+	printf("generated key '%s' (%s) in %s\n%s", name, fpr, dir.ptr,
+	       line.ptr);
+	memset(&k, 0, sizeof(k));
+	sch_buf_release(&dir);
+	sch_buf_release(&line);
+	return 0;
+}
+
+static int key_list(int argc, char **argv, struct sch_ctx *ctx)
+{
+	char **names;
+	size_t n;
+	int rc;
+
+	if (argc > 1)
+		return sch_error_set(SCH_EUSAGE, "key list takes no arguments");
+	rc = sch_key_list(&names, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct sch_key k;
+		char fpr[SCH_FPR_LEN + 1];
+		if (!rc && !sch_key_load(&k, names[i])) {
+			sch_key_fingerprint(fpr, k.pk);
+			printf("%s %s\n", fpr, names[i]);
+		} else if (!rc) {
+			fprintf(stderr, "schema: warning: %s\n", sch_error_msg());
+		}
+		memset(&k, 0, sizeof(k));
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+static int key_export(int argc, char **argv, struct sch_ctx *ctx)
+{
+	struct sch_key k;
+	struct sch_buf line = SCH_BUF_INIT;
+	char *name = NULL;
+	int rc;
+
+	if (argc > 2)
+		return sch_error_set(SCH_EUSAGE, "key export takes one key name");
+	if (argc == 2)
+		name = xstrdup(argv[1]);
+	else
+		sch_key_default(&name, NULL);
+	if (!name) {
+		sch_error_set(SCH_ENOTFOUND, "no signing key");
+		sch_error_hint("make one with 'schema key generate'");
+		return SCH_ENOTFOUND;
+	}
+	rc = sch_key_load(&k, name);
+	if (!rc) {
+		sch_key_publine(&line, &k);
+		fputs(line.ptr, stdout);
+	}
+	memset(&k, 0, sizeof(k));
+	free(name);
+	sch_buf_release(&line);
+	return rc;
+}
+
+SCH_CMD(key)
+{
+	if (argc < 2)
+		return sch_error_set(SCH_EUSAGE,
+				     "usage: schema key generate|list|export");
+	if (!strcmp(argv[1], "generate"))
+		return key_generate(argc - 1, argv + 1, ctx);
+	if (!strcmp(argv[1], "list"))
+		return key_list(argc - 1, argv + 1, ctx);
+	if (!strcmp(argv[1], "export"))
+		return key_export(argc - 1, argv + 1, ctx);
+	return sch_error_set(SCH_EUSAGE, "unknown key command '%s' (generate, "
+			     "list, export)", argv[1]);
+}
