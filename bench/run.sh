@@ -192,3 +192,7 @@ echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) core
 
 # signatures: require-signed over a 10,000-revision path
 sh "$top/bench/sign_bench.sh" "$S"
+
+echo
+echo "== task configs: ${BENCH_TASK_ROWS:-1000000} jsonb configs 1.0 -> 1.1 against one plain UPDATE"
+sh "$top/bench/task_bench.sh" "$S" "$url"

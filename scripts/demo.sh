@@ -63,4 +63,30 @@ run "$S" status
 run "$S" migrate development
 run "$S" audit
 run "$S" validate
+
+# states: what the database looks like, and drift after a manual change
+run "$S" diff
+psql -X -q "$DATABASE_URL" -c "ALTER TABLE users ADD COLUMN nickname text"
+run "$S" status
+psql -X -q "$DATABASE_URL" -c "ALTER TABLE users DROP COLUMN nickname"
+
+# snapshots: back up, restore by hash into another database
+psql -X -q "$DATABASE_URL" -c "INSERT INTO users (email, password_hash) SELECT 'user' || g || '@example.com', md5(g::text) FROM generate_series(1, 1000) g"
+say "schema backup -m 'demo'"
+snap=$("$S" backup -m "demo")
+echo "$snap"
+run "$S" snapshots
+copy=$(printf '%s' "$DATABASE_URL" | sed 's|/postgres?|/restored?|')
+psql -X -q "$DATABASE_URL" -c "CREATE DATABASE restored"
+run "$S" restore "$snap" --into "$copy"
+say "psql: users in the restored database"
+psql -X -At "$copy" -c "SELECT count(*) FROM users"
+
+# task-config versions: scraping task configs 1.0 -> 1.1 -> 2.0
+t="$m/tasks/scrape"
+run "$S" task add scrape 1.0 --schema "$t/1.0.schema.json"
+run "$S" task add scrape 1.1 --schema "$t/1.1.schema.json" --from 1.0 --up "$t/1.0-1.1.up.json" --down "$t/1.0-1.1.down.json"
+run "$S" task add scrape 2.0 --schema "$t/2.0.schema.json" --from 1.1 --up "$t/1.1-2.0.up.json" --down "$t/1.1-2.0.down.json"
+run "$S" task log scrape
+run "$S" task migrate scrape "$t/example-1.0.json" --to 2.0
 printf '\ndemo finished: the cluster is stopped and %s removed\n' "$work"

@@ -700,7 +700,9 @@ static void *worker_main(void *arg)
 		if (!sch_object_exists(rt, &it->id)) {
 			rc = sch_object_encode(&it->value, SCH_OBJ_CHUNK,
 					       it->data, it->len,
-					       bk->o->level);
+					       bk->o->level < 0
+						       ? SCH_SNAP_LEVEL_DEFAULT
+						       : bk->o->level);
 			if (rc)
 				err_keep(&bk->err, rc);
 		}
@@ -921,7 +923,7 @@ static int read_catalog(struct bk *bk, struct sch_pg *pg,
 	rc = exec_rows(pg, &r, "SELECT c.oid::text, n.nspname, c.relname, "
 		       "pg_relation_size(c.oid) / "
 		       "current_setting('block_size')::bigint, "
-		       "pg_relation_size(c.oid) FROM pg_class c JOIN "
+		       "pg_table_size(c.oid) FROM pg_class c JOIN "
 		       "pg_namespace n ON n.oid = c.relnamespace WHERE "
 		       "c.relkind = 'r' AND c.relpersistence <> 't' AND "
 		       SYSTEM_NS("n.nspname") " AND NOT EXISTS (SELECT 1 FROM "
@@ -1002,7 +1004,8 @@ static int read_catalog(struct bk *bk, struct sch_pg *pg,
 	bk->parts_left = xcalloc(m->ntables + 1, sizeof(*bk->parts_left));
 	for (size_t i = 0; i < m->ntables; i++) {
 		struct sch_mf_table *t = &m->tables[i];
-		uint64_t pages = sizes[2 * i];
+		uint64_t pages = sizes[2 * i], total = sizes[2 * i + 1];
+		uint64_t range = 0;
 		size_t nparts = 1;
 		struct sch_buf cols = SCH_BUF_INIT;
 		char *q = qualified(t->schema, t->name);
@@ -1012,10 +1015,26 @@ static int read_catalog(struct bk *bk, struct sch_pg *pg,
 				sch_buf_addstr(&cols, ", ");
 			sch_pg_quote_ident(&cols, t->cols[c]);
 		}
-		/* TID range scans exist from PostgreSQL 14 on */
-		if (server >= 140000 && t->ncols && pages > SCH_SNAP_RANGE_PAGES)
-			nparts = (size_t)((pages + SCH_SNAP_RANGE_PAGES - 1) /
-					  SCH_SNAP_RANGE_PAGES);
+		/*
+		 * TID range scans exist from PostgreSQL 14 on. A table with
+		 * more heap pages than a range is read in ranges of fixed
+		 * size, which stay where they are as the table grows; a table
+		 * whose bulk is out of line (TOAST) is split by its total
+		 * size into equal ranges of its few heap pages.
+		 */
+		if (server >= 140000 && t->ncols && pages > SCH_SNAP_RANGE_PAGES) {
+			range = SCH_SNAP_RANGE_PAGES;
+		} else if (server >= 140000 && t->ncols && pages > 1 &&
+			   total > (uint64_t)SCH_SNAP_RANGE_PAGES * 8192) {
+			uint64_t want = (total + (uint64_t)SCH_SNAP_RANGE_PAGES *
+					 8192 - 1) / ((uint64_t)SCH_SNAP_RANGE_PAGES *
+						      8192);
+			if (want > pages)
+				want = pages;
+			range = (pages + want - 1) / want;
+		}
+		if (range)
+			nparts = (size_t)((pages + range - 1) / range);
 		t->nparts = nparts;
 		t->parts = xcalloc(nparts, sizeof(*t->parts));
 		bk->parts_left[i] = nparts;
@@ -1027,8 +1046,7 @@ static int read_catalog(struct bk *bk, struct sch_pg *pg,
 			memset(j, 0, sizeof(*j));
 			j->table = i;
 			j->part = k;
-			j->est = nparts == 1 ? sizes[2 * i + 1]
-					     : (uint64_t)SCH_SNAP_RANGE_PAGES * 8192;
+			j->est = total / nparts;
 			if (nparts == 1) {
 				sch_buf_addf(&s, "COPY %s %s%s%s TO STDOUT", q,
 					     t->ncols ? "(" : "", cols.ptr,
@@ -1036,12 +1054,11 @@ static int read_catalog(struct bk *bk, struct sch_pg *pg,
 			} else {
 				sch_buf_addf(&s, "COPY (SELECT %s FROM ONLY %s "
 					     "WHERE ctid >= '(%llu,0)'::tid", cols.ptr,
-					     q, (unsigned long long)k *
-						     SCH_SNAP_RANGE_PAGES);
+					     q, (unsigned long long)(k * range));
 				if (k + 1 < nparts)
 					sch_buf_addf(&s, " AND ctid < '(%llu,0)'"
 						     "::tid", (unsigned long long)
-						     (k + 1) * SCH_SNAP_RANGE_PAGES);
+						     ((k + 1) * range));
 				sch_buf_addstr(&s, ") TO STDOUT");
 			}
 			if (t->binary)
@@ -1447,6 +1464,41 @@ void sch_snapshot_list_free(struct sch_snap_info *v, size_t n)
 
 /* ---- verification ---- */
 
+/* Bodies read while verifying, kept for the restore within a budget so
+ * that its data phase need not inflate and hash them again. */
+#define CACHE_BUDGET ((size_t)256 << 20)
+struct cache {
+	struct sch_id *ids;	/* sorted, every object of the snapshot */
+	size_t n;
+	char **bodies;		/* NULL where not kept */
+	size_t *lens;
+};
+
+static void cache_release(struct cache *c)
+{
+	for (size_t i = 0; c->bodies && i < c->n; i++)
+		free(c->bodies[i]);
+	free(c->bodies);
+	free(c->lens);
+	free(c->ids);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The kept body of id, or NULL. */
+static const char *cache_get(const struct cache *c, const struct sch_id *id,
+			     size_t *len)
+{
+	const struct sch_id *hit;
+
+	if (!c || !c->bodies)
+		return NULL;
+	hit = bsearch(id, c->ids, c->n, sizeof(*c->ids), id_cmp_v);
+	if (!hit || !c->bodies[hit - c->ids])
+		return NULL;
+	*len = c->lens[hit - c->ids];
+	return c->bodies[hit - c->ids];
+}
+
 struct vf {
 	struct sch_store *store;
 	const struct sch_id *ids;
@@ -1455,6 +1507,8 @@ struct vf {
 	atomic_size_t next;
 	atomic_uint_fast64_t bytes;
 	struct shared_err err;
+	struct cache *cache;	/* NULL: keep nothing */
+	atomic_size_t kept;
 };
 
 static void *verify_main(void *arg)
@@ -1465,11 +1519,21 @@ static void *verify_main(void *arg)
 	int rc = sch_txn_begin(&t, v->store, 0);
 
 	while (!rc && !atomic_load(&v->err.failed)) {
-		size_t i = atomic_fetch_add(&v->next, 1);
+		size_t i = atomic_fetch_add(&v->next, 1), len;
 		if (i >= v->n)
 			break;
 		rc = sch_object_get_typed(&b, t, &v->ids[i], v->types[i]);
+		if (rc)
+			break;
 		atomic_fetch_add(&v->bytes, b.len);
+		len = b.len;
+		if (v->cache && v->types[i] == SCH_OBJ_CHUNK &&
+		    atomic_fetch_add(&v->kept, len) + len <= CACHE_BUDGET) {
+			v->cache->bodies[i] = sch_buf_detach(&b, NULL);
+			v->cache->lens[i] = len;
+		} else if (v->cache && v->types[i] == SCH_OBJ_CHUNK) {
+			atomic_fetch_sub(&v->kept, len);
+		}
 	}
 	if (rc)
 		err_keep(&v->err, rc);
@@ -1479,8 +1543,9 @@ static void *verify_main(void *arg)
 	return NULL;
 }
 
-int sch_snapshot_verify(struct sch_store *store, const struct sch_manifest *m,
-			sch_snap_progress_fn *progress, void *arg)
+static int verify(struct sch_store *store, const struct sch_manifest *m,
+		  sch_snap_progress_fn *progress, void *arg,
+		  struct cache *cache)
 {
 	struct vf v;
 	pthread_t th[NWORKERS];
@@ -1504,6 +1569,13 @@ int sch_snapshot_verify(struct sch_store *store, const struct sch_manifest *m,
 	v.ids = ids;
 	v.types = types;
 	v.n = n;
+	if (cache) {
+		cache->ids = ids;
+		cache->n = n;
+		cache->bodies = xcalloc(n + 1, sizeof(*cache->bodies));
+		cache->lens = xcalloc(n + 1, sizeof(*cache->lens));
+		v.cache = cache;
+	}
 	err_init(&v.err);
 	for (int i = 0; i < NWORKERS; i++)
 		if (pthread_create(&th[i], NULL, verify_main, &v) == 0)
@@ -1525,9 +1597,16 @@ int sch_snapshot_verify(struct sch_store *store, const struct sch_manifest *m,
 		report(progress, arg, "verify", atomic_load(&v.bytes), 0, total,
 		       m->ntables, m->ntables, t0, 1);
 	err_release(&v.err);
-	free(ids);
+	if (!cache)
+		free(ids);
 	free(types);
 	return rc;
+}
+
+int sch_snapshot_verify(struct sch_store *store, const struct sch_manifest *m,
+			sch_snap_progress_fn *progress, void *arg)
+{
+	return verify(store, m, progress, arg, NULL);
 }
 
 /* ---- restore ---- */
@@ -1617,6 +1696,7 @@ static const char wipe_sql[] =
 struct rs {
 	struct sch_store *store;
 	const struct sch_manifest *m;
+	const struct cache *cache;
 	const char *conninfo;
 	struct shared_err err;
 	pthread_mutex_t mu;
@@ -1657,11 +1737,19 @@ static int restore_part(struct rs *s, struct sch_pg *pg, struct sch_txn *t,
 			rc = sch_error_set(SCH_EIO, "stopped");
 			break;
 		}
-		rc = sch_object_get_typed(b, t, &p->chunks[k], SCH_OBJ_CHUNK);
+		const char *kept;
+		size_t len;
+		if ((kept = cache_get(s->cache, &p->chunks[k], &len))) {
+			rc = sch_pg_copy_in_put(pg, kept, len);
+		} else {
+			rc = sch_object_get_typed(b, t, &p->chunks[k],
+						  SCH_OBJ_CHUNK);
+			len = b->len;
+			if (!rc)
+				rc = sch_pg_copy_in_put(pg, b->ptr, len);
+		}
 		if (!rc)
-			rc = sch_pg_copy_in_put(pg, b->ptr, b->len);
-		if (!rc)
-			atomic_fetch_add(&s->bytes, b->len);
+			atomic_fetch_add(&s->bytes, len);
 	}
 	rc2 = sch_pg_copy_in_end(pg, rc ? "schema restore stopped" : NULL);
 	if (!rc)
@@ -1727,7 +1815,7 @@ static int rjob_cmp(const void *a, const void *b)
 }
 
 static int load_data(struct sch_store *store, const struct sch_manifest *m,
-		     const struct sch_restore_opts *o)
+		     const struct sch_restore_opts *o, const struct cache *cache)
 {
 	struct rs s;
 	pthread_t th[NCONN];
@@ -1739,6 +1827,7 @@ static int load_data(struct sch_store *store, const struct sch_manifest *m,
 	memset(&s, 0, sizeof(s));
 	s.store = store;
 	s.m = m;
+	s.cache = cache;
 	s.conninfo = o->conninfo;
 	err_init(&s.err);
 	pthread_mutex_init(&s.mu, NULL);
@@ -1851,6 +1940,7 @@ int sch_snapshot_restore(struct sch_store *store, const struct sch_id *id,
 			 const struct sch_restore_opts *o)
 {
 	struct sch_manifest m;
+	struct cache cache;
 	struct sch_txn *t = NULL;
 	struct sch_pg *pg = NULL;
 	struct sch_pg_child child = { NULL, NULL };
@@ -1860,6 +1950,7 @@ int sch_snapshot_restore(struct sch_store *store, const struct sch_id *id,
 	int rc, marker;
 
 	sch_manifest_init(&m);
+	memset(&cache, 0, sizeof(cache));
 	sch_id_hex(hex, id);
 	rc = sch_txn_begin(&t, store, 0);
 	if (!rc)
@@ -1867,7 +1958,7 @@ int sch_snapshot_restore(struct sch_store *store, const struct sch_id *id,
 	if (rc)
 		goto out;
 	/* everything is read and checked before the target is touched */
-	rc = sch_snapshot_verify(store, &m, o->progress, o->progress_arg);
+	rc = verify(store, &m, o->progress, o->progress_arg, &cache);
 	if (!rc)
 		rc = sch_object_get_typed(&pre, t, &m.pre_data, SCH_OBJ_BLOB);
 	if (!rc)
@@ -1938,7 +2029,7 @@ int sch_snapshot_restore(struct sch_store *store, const struct sch_id *id,
 	}
 	rc = run_section(&child, "pre-data", &pre);
 	if (!rc)
-		rc = load_data(store, &m, o);
+		rc = load_data(store, &m, o, &cache);
 	if (!rc)
 		rc = set_sequences(pg, &m);
 	if (!rc)
@@ -1955,6 +2046,7 @@ out:
 	sch_pg_close(pg);
 	sch_pg_child_release(&child);
 	sch_manifest_release(&m);
+	cache_release(&cache);
 	sch_buf_release(&pre);
 	sch_buf_release(&post);
 	sch_buf_release(&v);

@@ -4,6 +4,8 @@
  * and migration. See task.h and docs/task-configs.md.
  */
 #include <assert.h>
+#include <errno.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -302,6 +304,16 @@ static int op_apply(json_t **doc, const struct op *o)
 		if (default_target_is_end(*doc, o->path))
 			return sch_error_set(SCH_EINVAL,
 					     "default cannot append with '-'");
+		/* The common case, a member of the root, without the
+		 * message a failed lookup formats. */
+		if (json_is_object(*doc) && o->path[0] == '/' &&
+		    !strpbrk(o->path + 1, "/~")) {
+			if (json_object_get(*doc, o->path + 1))
+				return 0;
+			return sch_json_pointer_set(doc, o->path,
+						    json_deep_copy(o->value),
+						    SCH_JSON_ADD);
+		}
 		rc = sch_json_pointer_get(&cur, *doc, o->path);
 		if (rc != SCH_ENOTFOUND)
 			return rc;
@@ -821,12 +833,33 @@ void sch_task_schema_free(struct sch_task_schema *s)
 	free(s);
 }
 
+/*
+ * Where the value being checked is: a chain of frames on the stack, turned
+ * into a JSON Pointer only when there is a violation to report.
+ */
+struct vframe {
+	const struct vframe *up;
+	const char *key;	/* NULL: an array index */
+	size_t index;
+};
+
 struct vctx {
-	struct sch_buf path;   /* pointer of the value being checked */
+	const struct vframe *at; /* NULL: the root */
 	struct sch_buf first;  /* the first violation */
 	struct sch_buf *report;
 	size_t count;
 };
+
+static void add_frames(struct sch_buf *b, const struct vframe *f)
+{
+	if (!f)
+		return;
+	add_frames(b, f->up);
+	if (f->key)
+		sch_json_pointer_push(b, f->key);
+	else
+		sch_json_pointer_push_index(b, f->index);
+}
 
 static void violation(struct vctx *c, const char *kw, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -837,8 +870,8 @@ static void violation(struct vctx *c, const char *kw, const char *fmt, ...)
 
 	if (++c->count > SCH_TASK_REPORT_MAX)
 		return;
-	sch_buf_addf(&line, "%s: %s: ", c->path.len ? c->path.ptr : "(root)",
-		     kw);
+	add_frames(&line, c->at);
+	sch_buf_addf(&line, "%s: %s: ", line.len ? "" : "(root)", kw);
 	va_start(ap, fmt);
 	sch_buf_vaddf(&line, fmt, ap);
 	va_end(ap);
@@ -902,7 +935,7 @@ static void validate(struct vctx *c, const struct node *n, const json_t *v);
 static void validate_object(struct vctx *c, const struct node *n,
 			    const json_t *v)
 {
-	size_t i, len = c->path.len;
+	size_t i;
 	const char *key;
 	json_t *m;
 
@@ -922,7 +955,9 @@ static void validate_object(struct vctx *c, const struct node *n,
 			if (n->props[i].len == klen &&
 			    !memcmp(n->props[i].name, key, klen))
 				sub = n->props[i].schema;
-		sch_json_pointer_push(&c->path, key);
+		struct vframe f = { c->at, key, 0 };
+
+		c->at = &f;
 		if (sub)
 			validate(c, sub, m);
 		else if (n->no_additional)
@@ -930,7 +965,7 @@ static void validate_object(struct vctx *c, const struct node *n,
 				  "property '%s' is not allowed", key);
 		else if (n->additional)
 			validate(c, n->additional, m);
-		sch_buf_truncate(&c->path, len);
+		c->at = f.up;
 	}
 }
 
@@ -969,7 +1004,7 @@ static void validate_string(struct vctx *c, const struct node *n,
 static void validate(struct vctx *c, const struct node *n, const json_t *v)
 {
 	unsigned bits = type_bits(v);
-	size_t i, len = c->path.len;
+	size_t i;
 
 	if (n->never) {
 		violation(c, "false", "no value is allowed here");
@@ -1000,9 +1035,11 @@ static void validate(struct vctx *c, const struct node *n, const json_t *v)
 		validate_object(c, n, v);
 	if ((bits & T_ARRAY) && n->items)
 		for (i = 0; i < json_array_size(v); i++) {
-			sch_json_pointer_push_index(&c->path, i);
+			struct vframe f = { c->at, NULL, i };
+
+			c->at = &f;
 			validate(c, n->items, json_array_get(v, i));
-			sch_buf_truncate(&c->path, len);
+			c->at = f.up;
 		}
 	if (bits & T_NUMBER)
 		validate_number(c, n, v);
@@ -1013,7 +1050,7 @@ static void validate(struct vctx *c, const struct node *n, const json_t *v)
 int sch_task_schema_validate(const struct sch_task_schema *s,
 			     const json_t *doc, struct sch_buf *report)
 {
-	struct vctx c = { SCH_BUF_INIT, SCH_BUF_INIT, report, 0 };
+	struct vctx c = { NULL, SCH_BUF_INIT, report, 0 };
 	int rc = 0;
 
 	validate(&c, s->root, doc);
@@ -1025,7 +1062,6 @@ int sch_task_schema_validate(const struct sch_task_schema *s,
 	else if (c.count > 1)
 		rc = sch_error_set(SCH_ECHECK, "%s (and %zu more)", c.first.ptr,
 				   c.count - 1);
-	sch_buf_release(&c.path);
 	sch_buf_release(&c.first);
 	return rc;
 }
@@ -2101,9 +2137,20 @@ static void json_exact(struct sch_buf *b, const json_t *v)
 	case JSON_STRING:
 		json_str(b, json_string_value(v), json_string_length(v));
 		break;
-	case JSON_INTEGER:
-		sch_buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	case JSON_INTEGER: {
+		json_int_t x = json_integer_value(v);
+		unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x
+					     : (unsigned long long)x;
+		char *e = num + sizeof(num), *d = e;
+
+		do
+			*--d = (char)('0' + u % 10);
+		while (u /= 10);
+		if (x < 0)
+			*--d = '-';
+		sch_buf_add(b, d, (size_t)(e - d));
 		break;
+	}
 	case JSON_REAL: {
 		double d = json_real_value(v);
 		int p;
@@ -2132,7 +2179,435 @@ static void json_exact(struct sch_buf *b, const json_t *v)
 	}
 }
 
-/* One migration of a table: what is resolved once, and the batch. */
+/*
+ * A parser for the documents the server sends, several times faster than
+ * jansson's (which reads a character at a time through a stream), so that
+ * parsing does not dominate a table migration. Strict JSON (RFC 8259), one
+ * value, as sch_json_parse() accepts it: duplicate keys and NUL characters
+ * are refused, an integer beyond json_int_t and a real beyond a double are
+ * errors rather than rounded (the row fails instead of changing).
+ */
+struct jparse {
+	const char *p, *start, *end;
+	struct sch_buf str;
+	int depth;
+};
+
+#define JPARSE_MAX_DEPTH 2048
+
+static int jp_error(struct jparse *j, const char *what)
+{
+	return sch_error_set(SCH_EPARSE, "document: byte %zu: %s",
+			     (size_t)(j->p - j->start), what);
+}
+
+static void jp_space(struct jparse *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' ||
+				 *j->p == '\t' || *j->p == '\r'))
+		j->p++;
+}
+
+static int jp_hex4(struct jparse *j, unsigned *out)
+{
+	unsigned v = 0;
+	int i;
+
+	if (j->end - j->p < 4)
+		return jp_error(j, "truncated \\u escape");
+	for (i = 0; i < 4; i++) {
+		char c = *j->p++;
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return jp_error(j, "bad \\u escape");
+	}
+	*out = v;
+	return 0;
+}
+
+static void jp_utf8(struct sch_buf *b, unsigned c)
+{
+	char u[4];
+	size_t n;
+
+	if (c < 0x80) {
+		u[0] = (char)c;
+		n = 1;
+	} else if (c < 0x800) {
+		u[0] = (char)(0xC0 | c >> 6);
+		u[1] = (char)(0x80 | (c & 0x3F));
+		n = 2;
+	} else if (c < 0x10000) {
+		u[0] = (char)(0xE0 | c >> 12);
+		u[1] = (char)(0x80 | (c >> 6 & 0x3F));
+		u[2] = (char)(0x80 | (c & 0x3F));
+		n = 3;
+	} else {
+		u[0] = (char)(0xF0 | c >> 18);
+		u[1] = (char)(0x80 | (c >> 12 & 0x3F));
+		u[2] = (char)(0x80 | (c >> 6 & 0x3F));
+		u[3] = (char)(0x80 | (c & 0x3F));
+		n = 4;
+	}
+	sch_buf_add(b, u, n);
+}
+
+/*
+ * Reads a string after its opening quote. *out and *len point into the
+ * input when it has no escape, else into j->str.
+ */
+static int jp_string(struct jparse *j, const char **out, size_t *len)
+{
+	const char *run = j->p;
+	unsigned c, lo;
+	int rc;
+
+	while (j->p < j->end && *j->p != '"' && *j->p != '\\' &&
+	       (unsigned char)*j->p >= 0x20)
+		j->p++;
+	if (j->p < j->end && *j->p == '"') {
+		*out = run;
+		*len = (size_t)(j->p++ - run);
+		return 0;
+	}
+	sch_buf_reset(&j->str);
+	for (;;) {
+		sch_buf_add(&j->str, run, (size_t)(j->p - run));
+		if (j->p >= j->end)
+			return jp_error(j, "unterminated string");
+		if (*j->p == '"')
+			break;
+		if ((unsigned char)*j->p < 0x20)
+			return jp_error(j, "control character in a string");
+		j->p++;	/* the backslash */
+		if (j->p >= j->end)
+			return jp_error(j, "unterminated string");
+		switch (*j->p++) {
+		case '"': sch_buf_addch(&j->str, '"'); break;
+		case '\\': sch_buf_addch(&j->str, '\\'); break;
+		case '/': sch_buf_addch(&j->str, '/'); break;
+		case 'b': sch_buf_addch(&j->str, '\b'); break;
+		case 'f': sch_buf_addch(&j->str, '\f'); break;
+		case 'n': sch_buf_addch(&j->str, '\n'); break;
+		case 'r': sch_buf_addch(&j->str, '\r'); break;
+		case 't': sch_buf_addch(&j->str, '\t'); break;
+		case 'u':
+			if ((rc = jp_hex4(j, &c)))
+				return rc;
+			if (c >= 0xD800 && c < 0xDC00) {
+				if (j->end - j->p < 2 || j->p[0] != '\\' ||
+				    j->p[1] != 'u')
+					return jp_error(j, "lone surrogate");
+				j->p += 2;
+				if ((rc = jp_hex4(j, &lo)))
+					return rc;
+				if (lo < 0xDC00 || lo > 0xDFFF)
+					return jp_error(j, "lone surrogate");
+				c = 0x10000 + ((c - 0xD800) << 10) +
+				    (lo - 0xDC00);
+			} else if (c >= 0xDC00 && c <= 0xDFFF) {
+				return jp_error(j, "lone surrogate");
+			}
+			if (!c)
+				return jp_error(j, "\\u0000 is not allowed");
+			jp_utf8(&j->str, c);
+			break;
+		default:
+			j->p--;
+			return jp_error(j, "bad escape");
+		}
+		run = j->p;
+		while (j->p < j->end && *j->p != '"' && *j->p != '\\' &&
+		       (unsigned char)*j->p >= 0x20)
+			j->p++;
+	}
+	j->p++;
+	*out = j->str.ptr;
+	*len = j->str.len;
+	return 0;
+}
+
+static int jp_digits(struct jparse *j)
+{
+	const char *s = j->p;
+
+	while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+		j->p++;
+	return j->p > s;
+}
+
+static int jp_number(struct jparse *j, json_t **out)
+{
+	const char *s = j->p;
+	char num[64], *end;
+	int real = 0;
+	size_t n;
+
+	if (*j->p == '-')
+		j->p++;
+	if (j->p < j->end && *j->p == '0')
+		j->p++;
+	else if (!jp_digits(j))
+		return jp_error(j, "bad number");
+	if (j->p < j->end && *j->p == '.') {
+		j->p++;
+		real = 1;
+		if (!jp_digits(j))
+			return jp_error(j, "bad number");
+	}
+	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+		j->p++;
+		real = 1;
+		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+			j->p++;
+		if (!jp_digits(j))
+			return jp_error(j, "bad number");
+	}
+	n = (size_t)(j->p - s);
+	if (n >= sizeof(num)) {
+		/* Longer than any double or json_int_t needs: digits that
+		 * would be lost. */
+		j->p = s;
+		return jp_error(j, "number too long to read exactly");
+	}
+	memcpy(num, s, n);
+	num[n] = '\0';
+	errno = 0;
+	if (!real) {
+		long long v = strtoll(num, &end, 10);
+
+		if (errno == ERANGE) {
+			j->p = s;
+			return jp_error(j, "integer too big");
+		}
+		*out = json_integer((json_int_t)v);
+	} else {
+		double d = strtod(num, &end);
+
+		if (errno == ERANGE && (d > 1 || d < -1)) {
+			j->p = s;
+			return jp_error(j, "real number overflow");
+		}
+		*out = json_real(d);
+	}
+	return 0;
+}
+
+static int jp_value(struct jparse *j, json_t **out);
+
+static int jp_object(struct jparse *j, json_t **out)
+{
+	json_t *o = json_object(), *v;
+	const char *key;
+	char *owned;
+	size_t klen, size;
+	int rc;
+
+	j->p++;
+	jp_space(j);
+	if (j->p < j->end && *j->p == '}') {
+		j->p++;
+		*out = o;
+		return 0;
+	}
+	for (;;) {
+		if (j->p >= j->end || *j->p != '"') {
+			rc = jp_error(j, "expected a member name");
+			goto fail;
+		}
+		j->p++;
+		if ((rc = jp_string(j, &key, &klen)))
+			goto fail;
+		if (memchr(key, '\0', klen)) {
+			rc = jp_error(j, "NUL in a member name");
+			goto fail;
+		}
+		/* An escaped key lives in j->str, which the value reuses. */
+		owned = key == j->str.ptr ? xstrndup(key, klen) : NULL;
+		if (owned)
+			key = owned;
+		jp_space(j);
+		if (j->p >= j->end || *j->p != ':') {
+			free(owned);
+			rc = jp_error(j, "expected ':'");
+			goto fail;
+		}
+		j->p++;
+		rc = jp_value(j, &v);
+		if (rc) {
+			free(owned);
+			goto fail;
+		}
+		size = json_object_size(o);
+		rc = json_object_setn_new(o, key, klen, v);
+		free(owned);
+		if (rc || json_object_size(o) == size) {
+			rc = jp_error(j, rc ? "invalid member name"
+					    : "duplicate member name");
+			goto fail;
+		}
+		jp_space(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			jp_space(j);
+			continue;
+		}
+		if (j->p < j->end && *j->p == '}') {
+			j->p++;
+			*out = o;
+			return 0;
+		}
+		rc = jp_error(j, "expected ',' or '}'");
+		goto fail;
+	}
+fail:
+	json_decref(o);
+	return rc;
+}
+
+static int jp_array(struct jparse *j, json_t **out)
+{
+	json_t *a = json_array(), *v;
+	int rc;
+
+	j->p++;
+	jp_space(j);
+	if (j->p < j->end && *j->p == ']') {
+		j->p++;
+		*out = a;
+		return 0;
+	}
+	for (;;) {
+		if ((rc = jp_value(j, &v)))
+			break;
+		json_array_append_new(a, v);
+		jp_space(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == ']') {
+			j->p++;
+			*out = a;
+			return 0;
+		}
+		rc = jp_error(j, "expected ',' or ']'");
+		break;
+	}
+	json_decref(a);
+	return rc;
+}
+
+static int jp_word(struct jparse *j, const char *w, json_t *v, json_t **out)
+{
+	size_t n = strlen(w);
+
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n)) {
+		json_decref(v);
+		return jp_error(j, "unexpected character");
+	}
+	j->p += n;
+	*out = v;
+	return 0;
+}
+
+static int jp_value(struct jparse *j, json_t **out)
+{
+	const char *str;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	jp_space(j);
+	if (j->p >= j->end)
+		return jp_error(j, "unexpected end");
+	if (++j->depth > JPARSE_MAX_DEPTH)
+		return jp_error(j, "nested too deeply");
+	switch (*j->p) {
+	case '{':
+		rc = jp_object(j, out);
+		break;
+	case '[':
+		rc = jp_array(j, out);
+		break;
+	case '"':
+		j->p++;
+		rc = jp_string(j, &str, &len);
+		if (!rc && memchr(str, '\0', len))
+			rc = jp_error(j, "NUL in a string");
+		if (!rc && !(*out = json_stringn(str, len)))
+			rc = jp_error(j, "string is not valid UTF-8");
+		break;
+	case 't':
+		rc = jp_word(j, "true", json_true(), out);
+		break;
+	case 'f':
+		rc = jp_word(j, "false", json_false(), out);
+		break;
+	case 'n':
+		rc = jp_word(j, "null", json_null(), out);
+		break;
+	default:
+		if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))
+			rc = jp_number(j, out);
+		else
+			rc = jp_error(j, "unexpected character");
+	}
+	j->depth--;
+	return rc;
+}
+
+/* Parses one JSON value from data. Returns 0 or SCH_EPARSE. */
+static int parse_doc(json_t **out, struct jparse *j, const char *data,
+		     size_t len)
+{
+	int rc;
+
+	j->p = j->start = data;
+	j->end = data + len;
+	j->depth = 0;
+	rc = jp_value(j, out);
+	if (!rc) {
+		jp_space(j);
+		if (j->p < j->end) {
+			json_decref(*out);
+			*out = NULL;
+			rc = jp_error(j, "text after the document");
+		}
+	}
+	return rc;
+}
+
+/*
+ * One batch: the rows fetched, and the parameters of the UPDATE that
+ * writes those that change. Two batches are in flight: while a worker
+ * thread migrates one, the main thread fetches or writes the other.
+ */
+struct table_job {
+	struct table_run *r;
+	struct sch_pg_result *res;
+	/* Array literals: key columns, members to delete, members to set. */
+	struct sch_buf *karr, darr, sarr;
+	size_t nbatch;			/* rows in the arrays */
+	/* The worker's outcome: its error travels to the main thread. */
+	int rc;
+	char *msg, *hint;
+	pthread_t thread;
+	int running;
+};
+
+/*
+ * One migration of a table: what is resolved once, and what the worker
+ * uses (never the main thread while a worker runs: the report's counts,
+ * the parser, the path cache).
+ */
 struct table_run {
 	struct sch_pg *pg;
 	const struct sch_task_graph *g;
@@ -2142,11 +2617,165 @@ struct table_run {
 	size_t nkeys;
 	char **keys;			/* key column names; "ctid" */
 	int json;			/* the column is json, not jsonb */
-	/* The UPDATE's parameters: key columns, deletions, settings. */
-	struct sch_buf *karr, darr, sarr;
-	size_t nbatch;			/* rows in the arrays */
 	struct sch_buf tmp, names;
+	struct jparse jp;
+	const struct sch_task_version *target;
+	/* The path from each version met so far to the target. */
+	struct table_path {
+		char *from;
+		struct sch_task_path path;
+		/*
+		 * Top-level members the path's operations may change in
+		 * place (see row_migrate); all of them when `root`.
+		 */
+		char **cow;
+		size_t ncow;
+		int root;
+	} *paths;
+	size_t npaths;
 };
+
+/*
+ * Notes the top-level member a pointer starts in, when an operation can
+ * change that member's value in place: the pointer goes deeper (or
+ * `always`, for the source of a move, whose value is shared after it).
+ */
+static void cow_note(struct table_path *tp, const char *ptr, int always)
+{
+	const char *end;
+	struct sch_buf key = SCH_BUF_INIT;
+	size_t i;
+
+	if (!ptr)
+		return;
+	if (!*ptr) {
+		tp->root = 1;
+		return;
+	}
+	end = strchr(ptr + 1, '/');
+	if (!end && !always)
+		return;
+	if (!end)
+		end = ptr + strlen(ptr);
+	for (ptr++; ptr < end; ptr++) {
+		if (*ptr == '~' && ptr + 1 < end) {
+			sch_buf_addch(&key, ptr[1] == '1' ? '/' : '~');
+			ptr++;
+		} else {
+			sch_buf_addch(&key, *ptr);
+		}
+	}
+	for (i = 0; i < tp->ncow; i++)
+		if (!strcmp(tp->cow[i], key.ptr))
+			break;
+	if (i == tp->ncow) {
+		tp->cow = xrealloc(tp->cow, (i + 1) * sizeof(*tp->cow));
+		tp->cow[tp->ncow++] = sch_buf_detach(&key, NULL);
+	}
+	sch_buf_release(&key);
+}
+
+static void table_path_release(struct table_path *tp)
+{
+	size_t i;
+
+	free(tp->from);
+	sch_task_path_release(&tp->path);
+	for (i = 0; i < tp->ncow; i++)
+		free(tp->cow[i]);
+	free(tp->cow);
+}
+
+/* The path from `from` to the target, found once per version. */
+static int table_path(const struct table_path **out, struct table_run *r,
+		      const char *from)
+{
+	struct table_path *tp;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < r->npaths; i++)
+		if (!strcmp(r->paths[i].from, from)) {
+			*out = &r->paths[i];
+			return 0;
+		}
+	r->paths = xrealloc(r->paths, (r->npaths + 1) * sizeof(*r->paths));
+	tp = &r->paths[r->npaths];
+	memset(tp, 0, sizeof(*tp));
+	sch_task_path_init(&tp->path);
+	rc = sch_task_graph_path(&tp->path, r->g, from, r->to);
+	for (i = 0; !rc && i < tp->path.n; i++) {
+		const json_t *ops = tp->path.steps[i].ops;
+		struct op o;
+		size_t k;
+
+		for (k = 0; !rc && k < json_array_size(ops); k++) {
+			rc = op_read(&o, ops, k);
+			if (rc)
+				break;
+			cow_note(tp, o.path, 0);
+			cow_note(tp, o.from, o.kind == OP_MOVE);
+		}
+	}
+	if (rc) {
+		table_path_release(tp);
+		return rc;
+	}
+	tp->from = xstrdup(from);
+	r->npaths++;
+	*out = tp;
+	return 0;
+}
+
+/*
+ * sch_task_migrate() for one row, without its per-document costs: the path
+ * comes from the cache, no message is formatted, and the document is not
+ * deep-copied. *old receives the document as it was: a shallow copy of
+ * its root sharing the members' values with *doc, except for the members
+ * an operation may change in place (a pointer below the top level, the
+ * source of a move), which *doc gets deep copies of first. Operations at
+ * the top level only replace members, so old keeps the original document
+ * and unchanged members are the same values in both, which makes
+ * comparing them cheap. On failure the caller runs sch_task_migrate() on
+ * *old for the message and the report.
+ */
+static int row_migrate(struct table_run *r, json_t **doc, json_t **old,
+		       const char *from)
+{
+	const struct table_path *tp;
+	const struct sch_task_path *path;
+	json_t *m;
+	size_t i;
+	int rc;
+
+	*old = NULL;
+	rc = table_path(&tp, r, from);
+	if (rc)
+		return rc;
+	path = &tp->path;
+	if (tp->root) {
+		*old = json_deep_copy(*doc);
+	} else {
+		*old = json_copy(*doc);
+		for (i = 0; i < tp->ncow; i++) {
+			m = json_object_get(*doc, tp->cow[i]);
+			if (m)
+				json_object_set_new(*doc, tp->cow[i],
+						    json_deep_copy(m));
+		}
+	}
+	for (i = 0; !rc && i < path->n; i++) {
+		rc = apply_in_place(doc, path->steps[i].ops);
+		if (!rc && !json_is_object(*doc))
+			rc = SCH_ECHECK;
+		if (!rc)
+			json_object_set_new(*doc, SCH_TASK_VERSION_KEY,
+					    json_string(path->steps[i].to));
+	}
+	if (!rc)
+		rc = sch_task_schema_validate(r->target->compiled, *doc, NULL);
+	return rc;
+}
 
 /* "id=42", "(a, b)=(1, x)", "ctid=(0,5)" for row `row` of res. */
 static char *row_key(const struct table_run *r,
@@ -2209,15 +2838,17 @@ static void count_version(struct sch_task_table_report *out,
  * that new lacks, and the members of new that old lacks or holds with a
  * different value.
  */
-static void add_change(struct table_run *r, const struct sch_pg_result *res,
-		       int row, const json_t *old, const json_t *new)
+static void add_change(struct table_job *job, int row, const json_t *old,
+		       const json_t *new)
 {
+	struct table_run *r = job->r;
+	const struct sch_pg_result *res = job->res;
 	const char *k;
 	json_t *v, *ov;
 	size_t i, n = 0;
 
 	for (i = 0; i < r->nkeys; i++)
-		array_elem(&r->karr[i], sch_pg_result_value(res, row, (int)i),
+		array_elem(&job->karr[i], sch_pg_result_value(res, row, (int)i),
 			   sch_pg_result_len(res, row, (int)i));
 	sch_buf_reset(&r->names);
 	sch_buf_addch(&r->names, '{');
@@ -2228,15 +2859,15 @@ static void add_change(struct table_run *r, const struct sch_pg_result *res,
 	}
 	if (r->names.len > 1) {
 		sch_buf_addch(&r->names, '}');
-		array_elem(&r->darr, r->names.ptr, r->names.len);
+		array_elem(&job->darr, r->names.ptr, r->names.len);
 	} else {
-		array_null(&r->darr);
+		array_null(&job->darr);
 	}
 	sch_buf_reset(&r->tmp);
 	sch_buf_addch(&r->tmp, '{');
 	json_object_foreach((json_t *)new, k, v) {
 		ov = json_object_get(old, k);
-		if (ov && sch_json_equal(ov, v))
+		if (ov == v || (ov && sch_json_equal(ov, v)))
 			continue;
 		if (n++)
 			sch_buf_addch(&r->tmp, ',');
@@ -2245,15 +2876,18 @@ static void add_change(struct table_run *r, const struct sch_pg_result *res,
 		json_exact(&r->tmp, v);
 	}
 	sch_buf_addch(&r->tmp, '}');
-	array_elem(&r->sarr, r->tmp.ptr, r->tmp.len);
-	r->nbatch++;
+	array_elem(&job->sarr, r->tmp.ptr, r->tmp.len);
+	job->nbatch++;
 }
 
-/* Migrates the documents of one fetched batch into r's arrays. */
-static int migrate_rows(struct table_run *r, const struct sch_pg_result *res)
+/* Migrates the documents of one fetched batch into the job's arrays. */
+static int migrate_rows(struct table_job *job)
 {
+	struct table_run *r = job->r;
+	const struct sch_pg_result *res = job->res;
 	struct sch_task_table_report *out = r->out;
 	int row, rows = sch_pg_result_rows(res), col = (int)r->nkeys, rc = 0;
+	int at_target;
 	json_t *doc = NULL, *old = NULL;
 	const char *from;
 
@@ -2263,8 +2897,10 @@ static int migrate_rows(struct table_run *r, const struct sch_pg_result *res)
 			out->nulls++;
 			continue;
 		}
-		rc = sch_json_parse(&doc, sch_pg_result_value(res, row, col),
-				    sch_pg_result_len(res, row, col), "row");
+		rc = parse_doc(&doc, &r->jp, sch_pg_result_value(res, row, col),
+			       sch_pg_result_len(res, row, col));
+		if (rc)
+			rc = sch_error_wrap(rc, "row");
 		if (!rc)
 			rc = sch_task_doc_version(&from, doc, "row");
 		if (rc) {
@@ -2272,50 +2908,145 @@ static int migrate_rows(struct table_run *r, const struct sch_pg_result *res)
 			break;
 		}
 		count_version(out, from);
-		if (!strcmp(from, r->to)) {
-			/* Already there: checked, never written. */
-			rc = sch_task_validate(r->g, doc, r->to, "row",
-					       &out->violations);
-		} else {
+		at_target = !strcmp(from, r->to);
+		if (at_target) {
+			/* Checked, never written. */
 			old = json_incref(doc);
-			rc = sch_task_migrate(&doc, r->g, r->to, "row",
-					      &out->violations);
-			if (!rc) {
-				add_change(r, res, row, old, doc);
-				out->changed++;
-			}
-			json_decref(old);
-			old = NULL;
+			rc = sch_task_schema_validate(r->target->compiled, doc,
+						      NULL);
+		} else {
+			rc = row_migrate(r, &doc, &old, from);
 		}
-		json_decref(doc);
-		doc = NULL;
-		if (rc) {
+		if (rc && !old) {
+			/* No path: the message is set. */
 			rc = row_failed(r, res, row);
 			break;
 		}
+		if (rc) {
+			/* Again, for the message and every violation. */
+			if (at_target)
+				rc = sch_task_validate(r->g, old, r->to, "row",
+						       &out->violations);
+			else
+				rc = sch_task_migrate(&old, r->g, r->to, "row",
+						      &out->violations);
+			assert(rc);
+			if (!rc)
+				sch_error_set(SCH_ECHECK, "row: cannot be "
+					      "migrated");
+			rc = row_failed(r, res, row);
+			break;
+		}
+		if (!at_target) {
+			add_change(job, row, old, doc);
+			out->changed++;
+		}
+		json_decref(old);
+		old = NULL;
+		json_decref(doc);
+		doc = NULL;
 	}
 	json_decref(doc);
+	json_decref(old);
 	return rc;
 }
 
-static void batch_reset(struct table_run *r)
+/* Empties a job for the next batch (its result is freed). */
+static void job_reset(struct table_job *job)
 {
 	size_t i;
 
-	for (i = 0; i < r->nkeys; i++) {
-		sch_buf_reset(&r->karr[i]);
-		sch_buf_addch(&r->karr[i], '{');
+	assert(!job->running);
+	sch_pg_result_free(job->res);
+	job->res = NULL;
+	for (i = 0; i < job->r->nkeys; i++) {
+		sch_buf_reset(&job->karr[i]);
+		sch_buf_addch(&job->karr[i], '{');
 	}
-	sch_buf_reset(&r->darr);
-	sch_buf_addch(&r->darr, '{');
-	sch_buf_reset(&r->sarr);
-	sch_buf_addch(&r->sarr, '{');
-	r->nbatch = 0;
+	sch_buf_reset(&job->darr);
+	sch_buf_addch(&job->darr, '{');
+	sch_buf_reset(&job->sarr);
+	sch_buf_addch(&job->sarr, '{');
+	job->nbatch = 0;
+	job->rc = 0;
+	free(job->msg);
+	free(job->hint);
+	job->msg = job->hint = NULL;
 }
 
-/* Writes the batch's changes: one UPDATE, one round trip. */
-static int write_batch(struct table_run *r, const char *sql)
+static void job_init(struct table_job *job, struct table_run *r)
 {
+	size_t i;
+
+	memset(job, 0, sizeof(*job));
+	job->r = r;
+	job->karr = xcalloc(r->nkeys, sizeof(*job->karr));
+	for (i = 0; i < r->nkeys; i++)
+		sch_buf_init(&job->karr[i]);
+	sch_buf_init(&job->darr);
+	sch_buf_init(&job->sarr);
+	job_reset(job);
+}
+
+static void *job_main(void *arg)
+{
+	struct table_job *job = arg;
+
+	job->rc = migrate_rows(job);
+	if (job->rc) {
+		/* The error message is per thread. */
+		job->msg = xstrdup(sch_error_msg());
+		job->hint = xstrdup(sch_error_hint_msg());
+	}
+	return NULL;
+}
+
+/* Starts migrating a job's rows on a worker thread (or right here). */
+static void job_start(struct table_job *job, struct sch_pg_result *res)
+{
+	job->res = res;
+	if (!pthread_create(&job->thread, NULL, job_main, job))
+		job->running = 1;
+	else
+		job_main(job);
+}
+
+/* Waits for the job and takes over its error. Returns its code. */
+static int job_finish(struct table_job *job)
+{
+	if (job->running) {
+		pthread_join(job->thread, NULL);
+		job->running = 0;
+	}
+	if (job->rc) {
+		sch_error_set(job->rc, "%s", job->msg);
+		if (job->hint && *job->hint)
+			sch_error_hint("%s", job->hint);
+	}
+	return job->rc;
+}
+
+static void job_release(struct table_job *job)
+{
+	size_t i;
+
+	if (!job->r)
+		return;
+	if (job->running)
+		pthread_join(job->thread, NULL);
+	job->running = 0;
+	job_reset(job);
+	for (i = 0; i < job->r->nkeys; i++)
+		sch_buf_release(&job->karr[i]);
+	free(job->karr);
+	sch_buf_release(&job->darr);
+	sch_buf_release(&job->sarr);
+}
+
+/* Writes a job's changes: one UPDATE, one round trip. */
+static int write_batch(struct table_job *job, const char *sql)
+{
+	struct table_run *r = job->r;
 	const char **params = xcalloc(r->nkeys + 2, sizeof(*params));
 	struct sch_pg_result *res = NULL;
 	size_t i;
@@ -2323,23 +3054,22 @@ static int write_batch(struct table_run *r, const char *sql)
 	int rc;
 
 	for (i = 0; i < r->nkeys; i++) {
-		sch_buf_addch(&r->karr[i], '}');
-		params[i] = r->karr[i].ptr;
+		sch_buf_addch(&job->karr[i], '}');
+		params[i] = job->karr[i].ptr;
 	}
-	sch_buf_addch(&r->darr, '}');
-	sch_buf_addch(&r->sarr, '}');
-	params[r->nkeys] = r->darr.ptr;
-	params[r->nkeys + 1] = r->sarr.ptr;
+	sch_buf_addch(&job->darr, '}');
+	sch_buf_addch(&job->sarr, '}');
+	params[r->nkeys] = job->darr.ptr;
+	params[r->nkeys + 1] = job->sarr.ptr;
 	rc = sch_pg_exec(r->pg, &res, SCH_PG_COMMAND, sql,
 			 (int)r->nkeys + 2, params);
-	if (!rc && (n = sch_pg_result_affected(res)) != (long)r->nbatch)
+	if (!rc && (n = sch_pg_result_affected(res)) != (long)job->nbatch)
 		rc = sch_error_set(SCH_EDB, "updated %ld rows of %s instead "
-				   "of %zu", n, r->out->table, r->nbatch);
+				   "of %zu", n, r->out->table, job->nbatch);
 	else if (rc)
 		rc = sch_error_wrap(rc, "cannot update %s", r->out->table);
 	sch_pg_result_free(res);
 	free(params);
-	batch_reset(r);
 	return rc;
 }
 
@@ -2505,26 +3235,29 @@ static void table_sql(struct sch_buf *declare, struct sch_buf *update,
 	}
 
 	/*
-	 * Keys travel as text and are cast on the table's side of the
-	 * comparison, so that its index is used (and an array-typed key is
-	 * not flattened by unnest). d: member names to delete, as a text[]
-	 * literal; s: the members to set.
+	 * Keys travel as text and are cast on the parameter's side of the
+	 * comparison, so that the key's index is used (and an array-typed
+	 * key is not flattened by unnest). d: member names to delete, as a
+	 * text[] literal, or NULL; s: the members to set, as text cast row
+	 * by row (PostgreSQL 15 reads a large jsonb[] parameter several
+	 * times slower than a text[] one and as many jsonb values).
 	 */
 	sch_buf_addf(update, "UPDATE %s AS schema_t SET %s = ", r->qtable,
 		     r->qcolumn);
 	if (r->json)
 		sch_buf_addf(update, "((schema_t.%s::pg_catalog.jsonb - "
 			     "COALESCE(schema_v.d::pg_catalog.text[], '{}')) "
-			     "|| schema_v.s)::pg_catalog.json", r->qcolumn);
+			     "|| schema_v.s::pg_catalog.jsonb)::pg_catalog.json",
+			     r->qcolumn);
 	else
 		sch_buf_addf(update, "(schema_t.%s - "
 			     "COALESCE(schema_v.d::pg_catalog.text[], '{}')) "
-			     "|| schema_v.s", r->qcolumn);
+			     "|| schema_v.s::pg_catalog.jsonb", r->qcolumn);
 	sch_buf_addstr(update, " FROM unnest(");
 	for (i = 0; i < r->nkeys; i++)
 		sch_buf_addf(update, "$%zu::pg_catalog.text[], ", i + 1);
 	sch_buf_addf(update, "$%zu::pg_catalog.text[], "
-		     "$%zu::pg_catalog.jsonb[]) AS schema_v(",
+		     "$%zu::pg_catalog.text[]) AS schema_v(",
 		     r->nkeys + 1, r->nkeys + 2);
 	for (i = 0; i < r->nkeys; i++)
 		sch_buf_addf(update, "k%zu, ", i);
@@ -2544,29 +3277,41 @@ static int count_cmp(const void *a, const void *b)
 	return sch_task_version_cmp(x->version, y->version);
 }
 
+/* Fetches the next batch. Returns 0 or SCH_EDB. */
+static int fetch_batch(struct sch_pg_result **out, struct table_run *r,
+		       const char *sql)
+{
+	int rc = sch_pg_exec(r->pg, out, SCH_PG_TUPLES, sql, 0, NULL);
+
+	if (rc)
+		rc = sch_error_wrap(rc, "cannot read %s", r->out->table);
+	return rc;
+}
+
 int sch_task_table_migrate(struct sch_task_table_report *out,
 			   struct sch_pg *pg, const struct sch_task_graph *g,
 			   const struct sch_task_table_opts *o)
 {
 	struct table_run r;
+	struct table_job jobs[2], *cur = &jobs[0], *next = &jobs[1], *swap;
 	struct sch_buf declare = SCH_BUF_INIT, update = SCH_BUF_INIT,
 		       fetch = SCH_BUF_INIT;
 	struct sch_pg_result *res = NULL;
 	size_t batch = o->batch ? o->batch : SCH_TASK_BATCH_DEFAULT, i;
 	const struct sch_pg_err *e;
-	int rc, began = 0;
+	int rc, began = 0, more;
 
 	sch_task_table_report_release(out);
 	memset(&r, 0, sizeof(r));
+	memset(jobs, 0, sizeof(jobs));
 	r.pg = pg;
 	r.g = g;
 	r.out = out;
-	sch_buf_init(&r.darr);
-	sch_buf_init(&r.sarr);
 	sch_buf_init(&r.tmp);
 	sch_buf_init(&r.names);
+	sch_buf_init(&r.jp.str);
 	r.to = o->to ? o->to : sch_task_graph_newest(g);
-	if (!r.to || !sch_task_graph_get(g, r.to)) {
+	if (!r.to || !(r.target = sch_task_graph_get(g, r.to))) {
 		rc = sch_error_set(SCH_ENOTFOUND, "task %s has no version %s",
 				   g->name, r.to ? r.to : "at all");
 		goto out;
@@ -2595,10 +3340,8 @@ int sch_task_table_migrate(struct sch_task_table_report *out,
 		rc = table_resolve(&r, o);
 	if (rc)
 		goto out;
-	r.karr = xcalloc(r.nkeys, sizeof(*r.karr));
-	for (i = 0; i < r.nkeys; i++)
-		sch_buf_init(&r.karr[i]);
-	batch_reset(&r);
+	job_init(cur, &r);
+	job_init(next, &r);
 	table_sql(&declare, &update, &r, o->where);
 	sch_buf_addf(&fetch, "FETCH FORWARD %zu FROM schema_task_rows", batch);
 	rc = sch_pg_exec(pg, NULL, SCH_PG_COMMAND, declare.ptr, 0, NULL);
@@ -2609,26 +3352,54 @@ int sch_task_table_migrate(struct sch_task_table_report *out,
 				       "it with psql");
 		goto out;
 	}
-	for (;;) {
-		rc = sch_pg_exec(pg, &res, SCH_PG_TUPLES, fetch.ptr, 0, NULL);
-		if (rc) {
-			rc = sch_error_wrap(rc, "cannot read %s", out->table);
-			goto out;
-		}
-		if (!sch_pg_result_rows(res))
-			break;
-		rc = migrate_rows(&r, res);
-		if (rc)
-			goto out;
-		if (r.nbatch && !o->dry_run) {
-			rc = write_batch(&r, update.ptr);
-			if (rc)
-				goto out;
-		}
-		batch_reset(&r);
+	/*
+	 * The UPDATE joins a batch to the table: by its primary key's index,
+	 * whatever the sizes of the two. A hash or merge join would read
+	 * the whole table for every batch once a batch is large enough to
+	 * tempt the planner. Set after DECLARE: --where keeps its plan.
+	 */
+	rc = sch_pg_exec(pg, NULL, SCH_PG_TUPLES,
+			 "SELECT pg_catalog.set_config('enable_hashjoin', 'off', true), "
+			 "pg_catalog.set_config('enable_mergejoin', 'off', true)",
+			 0, NULL);
+	if (rc)
+		goto out;
+
+	/*
+	 * Two jobs in turn, so that the server and the worker run side by
+	 * side: while the worker migrates batch n, the server reads batch
+	 * n + 1; while the worker migrates batch n + 1, the server writes
+	 * batch n. Memory holds two batches at most.
+	 */
+	rc = fetch_batch(&res, &r, fetch.ptr);
+	more = !rc && sch_pg_result_rows(res) > 0;
+	if (more)
+		job_start(cur, res);
+	else
 		sch_pg_result_free(res);
+	res = NULL;
+	while (!rc && more) {
+		rc = fetch_batch(&res, &r, fetch.ptr);
+		if (rc)
+			break;
+		more = sch_pg_result_rows(res) > 0;
+		rc = job_finish(cur);
+		if (rc)
+			break;
+		if (more)
+			job_start(next, res);
+		else
+			sch_pg_result_free(res);
 		res = NULL;
+		if (cur->nbatch && !o->dry_run)
+			rc = write_batch(cur, update.ptr);
+		job_reset(cur);
+		swap = cur;
+		cur = next;
+		next = swap;
 	}
+	if (rc)
+		goto out;
 	if (o->dry_run)
 		rc = sch_pg_rollback(pg);
 	else
@@ -2641,22 +3412,24 @@ out:
 			       "migration; run it again", out->table);
 	if (began)
 		sch_pg_rollback(pg);
+	sch_pg_result_free(res);
+	/* Joins a worker still running: out is the main thread's again. */
+	job_release(&jobs[0]);
+	job_release(&jobs[1]);
 	if (out->ncounts)
 		qsort(out->counts, out->ncounts, sizeof(*out->counts),
 		      count_cmp);
-	sch_pg_result_free(res);
-	for (i = 0; r.karr && i < r.nkeys; i++)
-		sch_buf_release(&r.karr[i]);
-	free(r.karr);
 	for (i = 0; r.keys && i < 2 * r.nkeys; i++)
 		free(r.keys[i]);
 	free(r.keys);
 	free(r.qtable);
 	free(r.qcolumn);
-	sch_buf_release(&r.darr);
-	sch_buf_release(&r.sarr);
 	sch_buf_release(&r.tmp);
 	sch_buf_release(&r.names);
+	sch_buf_release(&r.jp.str);
+	for (i = 0; i < r.npaths; i++)
+		table_path_release(&r.paths[i]);
+	free(r.paths);
 	sch_buf_release(&declare);
 	sch_buf_release(&update);
 	sch_buf_release(&fetch);

@@ -7,6 +7,7 @@
 #include "schema/cmd.h"
 #include "schema/error.h"
 #include "schema/graph.h"
+#include "schema/manifest.h"
 #include "schema/refs.h"
 #include "schema/revision.h"
 #include "schema/sign.h"
@@ -58,6 +59,12 @@ static void add_link(struct fsck *f, const struct sch_id *from,
 	f->l[f->nl].want = want;
 	f->l[f->nl].what = what;
 	f->nl++;
+}
+
+static int is_snap_link(const struct link *l)
+{
+	return !strcmp(l->what, "chunk") || !strcmp(l->what, "pre-data") ||
+	       !strcmp(l->what, "post-data");
 }
 
 static struct obj *lookup(struct fsck *f, const struct sch_id *id)
@@ -198,6 +205,24 @@ SCH_CMD(fsck)
 				add_link(&f, &o->id, &r.verify, SCH_OBJ_BLOB,
 					 "verify");
 			sch_rev_release(&r);
+		} else if (o->type == SCH_OBJ_SNAP) {
+			struct sch_manifest m;
+			if (sch_manifest_parse(&m, body.ptr, body.len)) {
+				problem(&f, "corrupt", &o->id, "%s", sch_error_msg());
+				sch_manifest_release(&m);
+				continue;
+			}
+			add_link(&f, &o->id, &m.pre_data, SCH_OBJ_BLOB, "pre-data");
+			add_link(&f, &o->id, &m.post_data, SCH_OBJ_BLOB,
+				 "post-data");
+			for (size_t i = 0; i < m.ntables; i++)
+				for (size_t j = 0; j < m.tables[i].nparts; j++)
+					for (size_t k2 = 0;
+					     k2 < m.tables[i].parts[j].nchunks; k2++)
+						add_link(&f, &o->id,
+							 &m.tables[i].parts[j].chunks[k2],
+							 SCH_OBJ_CHUNK, "chunk");
+			sch_manifest_release(&m);
 		} else if (o->type == SCH_OBJ_SIG) {
 			struct sch_sig sg;
 			char fpr[SCH_FPR_LEN + 1];
@@ -235,11 +260,13 @@ SCH_CMD(fsck)
 		if (!o) {
 			problem(&f, "missing", &l->to, "%s", "");
 			printf("  (%s of %s %s)\n", l->what,
-			       strcmp(l->what, "signed revision") ? "revision"
-								  : "signature", hex);
+			       is_snap_link(l) ? "snapshot"
+			       : strcmp(l->what, "signed revision") ? "revision"
+								    : "signature", hex);
 		} else if (o->type != l->want && o->type != SCH_OBJ_NONE) {
 			problem(&f, "wrong-type", &l->to, "%s", "");
-			printf("  (%s of revision %s)\n", l->what, hex);
+			printf("  (%s of %s %s)\n", l->what,
+			       is_snap_link(l) ? "snapshot" : "revision", hex);
 		} else if (!strcmp(l->what, "parent")) {
 			o->child = 1;
 		}
@@ -262,6 +289,26 @@ SCH_CMD(fsck)
 			SCH_OBJ_STATE);
 	check_db_values(&f, ctx->txn, SCH_DB_TASKS, "dangling-task",
 			SCH_OBJ_TASK);
+	/* Every listed snapshot is a stored snap object. */
+	if (sch_cursor_open(&c, ctx->txn, SCH_DB_SNAPSHOTS) == 0) {
+		const void *sk;
+		size_t skl;
+		int r2;
+		for (r2 = sch_cursor_seek(c, NULL, 0, &sk, &skl, NULL, NULL);
+		     r2 == 1; r2 = sch_cursor_next(c, &sk, &skl, NULL, NULL)) {
+			struct sch_id id;
+			if (skl != SCH_ID_LEN) {
+				problem(&f, "dangling-snapshot", NULL, "%s",
+					"damaged entry");
+				continue;
+			}
+			memcpy(id.b, sk, SCH_ID_LEN);
+			check_target(&f, "dangling-snapshot", "snapshots", &id,
+				     SCH_OBJ_SNAP);
+		}
+		sch_cursor_close(c);
+		c = NULL;
+	}
 	/* The heads index against the revisions. */
 	{
 		struct sch_id *heads = NULL;

@@ -503,9 +503,9 @@ static void print_table_report(const struct sch_task_table_report *r,
 		printf("note: %s has no primary key: rows are read in ctid "
 		       "order and named by ctid\n", r->table);
 	if (!r->changed)
-		printf("%s%s.%s: %s %s read, none to change: every document "
-		       "is valid %s %s\n", dry_run ? "dry run: " : "",
-		       r->table, r->column, thousands(a, sizeof(a), r->read),
+		printf("%s%s.%s: %s %s read, none to change (valid %s %s "
+		       "already)\n", dry_run ? "dry run: " : "", r->table,
+		       r->column, thousands(a, sizeof(a), r->read),
 		       rows_word(r->read), task, r->to);
 	else if (dry_run)
 		printf("dry run: %s.%s to %s %s: %s of %s %s would change; "
@@ -585,6 +585,9 @@ static int migrate_table(struct sch_ctx *ctx, const char *name,
 			print_report(stderr, label, &rep.violations);
 			free(label);
 		}
+		if (rep.by_ctid)
+			fprintf(stderr, "note: %s has no primary key: rows are "
+				"named by ctid\n", rep.table);
 		rc = 1;
 		goto out;
 	}
@@ -636,9 +639,12 @@ static int task_migrate(int argc, char **argv, struct sch_ctx *ctx)
 				return rc;
 			if (!ta.batch)
 				return usage("%s", "--batch needs at least 1 row");
-			if (ta.batch > SCH_TASK_BATCH_MAX)
-				return usage("--batch: at most %s rows",
-					     "100000");
+			if (ta.batch > SCH_TASK_BATCH_MAX) {
+				sch_error_set(SCH_EUSAGE, "--batch: at most %d "
+					      "rows", SCH_TASK_BATCH_MAX);
+				sch_error_hint("see 'schema task --help'");
+				return SCH_EUSAGE;
+			}
 			db_opts = 1;
 			break;
 		case 'u': ta.url = optarg; db_opts = 1; break;

@@ -212,6 +212,7 @@ expect_status 0 "$S" fsck && check "fsck clean after kill -9"
 # --- gc: nothing to free, then what a deleted snapshot held
 expect_status 0 "$S" gc && expect_out "freed 0 objects" && check "gc frees nothing that is reached"
 n=$(snap_count)
+mdb_dump -s snapshots .schema/store >"$T/snaps"
 expect_status 0 "$S" snapshots --delete "$parts_snap" && check "snapshots --delete"
 [ "$(snap_count)" = $((n - 1)) ] && check "the snapshot is no longer listed" || fail "still listed"
 expect_status 0 "$S" gc -n && expect_out "would free" && expect_out "snap" && check "gc -n lists what it would free"
@@ -223,6 +224,9 @@ expect_status 0 "$S" restore -q "$second" --into "$(url_of after_gc)" && check "
 digest "$(url_of after_gc)" >"$T/c3"
 cmp -s "$T/c1" "$T/c3" && check "completely" || fail "restore after gc differs"
 expect_status 4 "$S" snapshots --delete "$parts_snap" && one_line_error && check "deleting it again: exit 4"
+mdb_load -s snapshots -f "$T/snaps" .schema/store 2>/dev/null
+expect_status 1 "$S" fsck && expect_out "dangling-snapshot" && check "fsck reports a listed snapshot that gc freed"
+printf 'HEADER=END\n' >/dev/null
 
 # --- checkout's automatic backup
 newdb prod
