@@ -42,8 +42,8 @@ int sch_plan_graph(struct sch_graph *g, struct sch_txn *t,
 	return sch_graph_relink(g);
 }
 
-static uint8_t *applied_mark(const struct sch_graph *g,
-			     const struct sch_applied_set *applied)
+uint8_t *sch_plan_applied_mark(const struct sch_graph *g,
+			       const struct sch_applied_set *applied)
 {
 	uint8_t *a = xcalloc(g->n + 1, 1);
 
@@ -90,7 +90,7 @@ int sch_plan_make(struct sch_plan *out, const struct sch_graph *g,
 		  const struct sch_idlist *targets, enum sch_plan_mode mode)
 {
 	uint32_t *t = xmalloc((targets->n + 1) * sizeof(uint32_t));
-	uint8_t *A = applied_mark(g, applied), *T = NULL;
+	uint8_t *A = sch_plan_applied_mark(g, applied), *T = NULL;
 	uint8_t *down = xcalloc(g->n + 1, 1), *up = xcalloc(g->n + 1, 1);
 	int rc = 0;
 
@@ -148,7 +148,7 @@ out:
 int sch_plan_last(struct sch_plan *out, const struct sch_graph *g,
 		  const struct sch_applied_set *applied, size_t n)
 {
-	uint8_t *A = applied_mark(g, applied);
+	uint8_t *A = sch_plan_applied_mark(g, applied);
 	uint8_t *down = xcalloc(g->n + 1, 1);
 
 	memset(out, 0, sizeof(*out));

@@ -136,6 +136,17 @@ void sch_reg_ddl(struct sch_buf *out, const char *schema)
 	sch_buf_release(&q);
 }
 
+/* Each step upgrades a registry of format `from` to `from + 1` (%s is
+ * the quoted registry schema). */
+static const struct {
+	int from;
+	const char *ddl;
+} upgrades[] = {
+	{ 1, "ALTER TABLE %s.progress ADD COLUMN IF NOT EXISTS name text "
+	     "NOT NULL DEFAULT '';\n" },
+	{ 2, "ALTER TABLE %s.events ADD COLUMN IF NOT EXISTS sig text;\n" },
+};
+
 int sch_reg_ensure(struct sch_reg *r)
 {
 	struct sch_buf sql = SCH_BUF_INIT, v = SCH_BUF_INIT;
@@ -164,28 +175,15 @@ int sch_reg_ensure(struct sch_reg *r)
 				       "database");
 			goto out;
 		}
-		if (atoi(v.ptr) < 2) {
+		for (size_t k = 0; k < sizeof(upgrades) / sizeof(upgrades[0]); k++) {
+			if (atoi(v.ptr) > upgrades[k].from)
+				continue;
 			sch_buf_reset(&sql);
-			sch_buf_addf(&sql,
-				     "BEGIN;\n"
-				     "ALTER TABLE %s.progress ADD COLUMN IF NOT EXISTS "
-				     "name text NOT NULL DEFAULT '';\n"
-				     "UPDATE %s.meta SET value = '2' WHERE key = "
-				     "'format';\nCOMMIT;\n", r->q, r->q);
-			rc = sch_pg_exec_script(r->pg, sql.ptr);
-			if (rc) {
-				sch_pg_rollback(r->pg);
-				goto out;
-			}
-		}
-		if (atoi(v.ptr) < 3) {
-			sch_buf_reset(&sql);
-			sch_buf_addf(&sql,
-				     "BEGIN;\n"
-				     "ALTER TABLE %s.events ADD COLUMN IF NOT EXISTS "
-				     "sig text;\n"
-				     "UPDATE %s.meta SET value = '3' WHERE key = "
-				     "'format';\nCOMMIT;\n", r->q, r->q);
+			sch_buf_addstr(&sql, "BEGIN;\n");
+			sch_buf_addf(&sql, upgrades[k].ddl, r->q);
+			sch_buf_addf(&sql, "UPDATE %s.meta SET value = '%d' WHERE key "
+				     "= 'format';\nCOMMIT;\n", r->q,
+				     upgrades[k].from + 1);
 			rc = sch_pg_exec_script(r->pg, sql.ptr);
 			if (rc) {
 				sch_pg_rollback(r->pg);

@@ -57,6 +57,10 @@ int sch_plan_last(struct sch_plan *out, const struct sch_graph *g,
 
 void sch_plan_release(struct sch_plan *p);
 
+/* A bitmap over g's nodes marking the applied revisions (malloc'd). */
+uint8_t *sch_plan_applied_mark(const struct sch_graph *g,
+			       const struct sch_applied_set *applied);
+
 /* The heads of a set of nodes (members no other member names as parent or
  * depends), appended to out. */
 void sch_plan_set_heads(struct sch_idlist *out, const struct sch_graph *g,

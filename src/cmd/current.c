@@ -58,9 +58,7 @@ SCH_CMD(current)
 		rc = sch_plan_graph(&g, ctx->txn, &applied, &none);
 	if (rc)
 		goto out;
-	set = xcalloc(g.n + 1, 1);
-	for (size_t i = 0; i < applied.n; i++)
-		set[sch_graph_find(&g, &applied.v[i].id)] = 1;
+	set = sch_plan_applied_mark(&g, &applied);
 	sch_plan_set_heads(&heads, &g, set);
 	if (json)
 		arr = json_array();

@@ -143,15 +143,8 @@ SCH_CMD(status)
 		rc = sch_plan_graph(&g, ctx->txn, &applied, &none);
 	if (rc)
 		goto out;
-	A = xcalloc(g.n + 1, 1);
-	for (size_t i = 0; i < applied.n; i++)
-		A[sch_graph_find(&g, &applied.v[i].id)] = 1;
-	{
-		uint8_t *set = xcalloc(g.n + 1, 1);
-		memcpy(set, A, g.n);
-		sch_plan_set_heads(&heads, &g, set);
-		free(set);
-	}
+	A = sch_plan_applied_mark(&g, &applied);
+	sch_plan_set_heads(&heads, &g, A);
 	sch_cmd_current_branch(&branch, ctx->txn);
 	have_head = sch_ref_read(&head, ctx->txn, "HEAD") == 0;
 	if (have_head) {
@@ -163,9 +156,7 @@ SCH_CMD(status)
 			goto out;
 		/* A was sized before the branch's revisions loaded. */
 		free(A);
-		A = xcalloc(g.n + 1, 1);
-		for (size_t i = 0; i < applied.n; i++)
-			A[sch_graph_find(&g, &applied.v[i].id)] = 1;
+		A = sch_plan_applied_mark(&g, &applied);
 		C = sch_graph_ancestors(&g, &idx, 1, 1);
 		for (size_t i = 0; i < g.n; i++) {
 			if (C[i] && !A[i]) {
