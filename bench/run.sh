@@ -9,6 +9,7 @@ N=${BENCH_REVISIONS:-100000}
 out=$(mktemp -d /tmp/schema-bench.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 export SCHEMA_AUTHOR_NAME=Bench SCHEMA_AUTHOR_EMAIL=bench@example.com NO_COLOR=1
+export SCHEMA_CHECK=${SCHEMA_CHECK:-0}
 
 # best of 5 wall-clock seconds of a command
 best() {

@@ -29,6 +29,7 @@ X="$top/migrations/tasks/scrape"
 work=$(mktemp -d /tmp/schema-task-bench.XXXXXX)
 export PGOPTIONS='-c client_min_messages=warning'
 export SCHEMA_AUTHOR_NAME=Bench SCHEMA_AUTHOR_EMAIL=bench@example.com NO_COLOR=1
+export SCHEMA_CHECK=${SCHEMA_CHECK:-0}
 psql() { command psql -X -q -v ON_ERROR_STOP=1 "$URL" "$@"; }
 cleanup() {
 	psql -c 'DROP TABLE IF EXISTS schema_bench_t, schema_bench_tpl' \

@@ -9,6 +9,8 @@ work=$(mktemp -d /tmp/schema-demo.XXXXXX)
 chmod 755 "$work"
 pg="$work/pg"
 cleanup() {
+	[ -d "$work/app/.schema" ] &&
+		(cd "$work/app" && "$S" dev stop >/dev/null 2>&1) || true
 	sh "$top/tests/pg-cluster.sh" stop "$pg" >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
@@ -24,7 +26,10 @@ mkdir "$work/app" && cd "$work/app"
 run "$S" init
 mkdir -p migrations
 cp -r "$m"/000[1-8]_* migrations/
+# commit applies each new revision up and down on the scratch cluster
+# (.schema/dev, started on first use) and records the state it reaches
 run "$S" commit
+run "$S" dev status
 run "$S" branch billing
 run "$S" switch billing
 cp -r "$m"/0009_* "$m"/0010_* migrations/

@@ -7,6 +7,7 @@
 
 #include "schema/apply.h"
 #include "schema/error.h"
+#include "schema/graph.h"
 #include "schema/sqlparse.h"
 
 struct parts {
@@ -397,4 +398,33 @@ out:
 	sch_buf_release(&subj);
 	parts_release(&p);
 	return rc;
+}
+
+/* Scripts of a step: from the store, or the registry's copy. */
+int sch_step_scripts(struct sch_txn *t, const struct sch_gnode *nd,
+		     const struct sch_applied_set *applied, struct sch_buf *up,
+		     struct sch_buf *down, struct sch_buf *verify,
+		     int *has_verify)
+{
+	const struct sch_applied *a = sch_applied_find(applied, &nd->id);
+	int rc;
+
+	*has_verify = nd->rev.has_verify;
+	if (sch_object_exists(t, &nd->id)) {
+		rc = sch_object_get_typed(up, t, &nd->rev.up, SCH_OBJ_BLOB);
+		if (!rc)
+			rc = sch_object_get_typed(down, t, &nd->rev.down,
+						  SCH_OBJ_BLOB);
+		if (!rc && nd->rev.has_verify)
+			rc = sch_object_get_typed(verify, t, &nd->rev.verify,
+						  SCH_OBJ_BLOB);
+		return rc;
+	}
+	if (!a || !a->up)
+		return sch_error_set(SCH_ENOTFOUND, "no scripts for revision");
+	sch_buf_addstr(up, a->up);
+	sch_buf_addstr(down, a->down);
+	if (a->verify)
+		sch_buf_addstr(verify, a->verify);
+	return 0;
 }

@@ -32,6 +32,7 @@ static const struct cmd commands[] = {
 	{ "checkout", cmd_checkout, SCH_CMD_REPO, NULL },
 	{ "commit", cmd_commit, SCH_CMD_REPO | SCH_CMD_WRITES, NULL },
 	{ "current", cmd_current, SCH_CMD_REPO, NULL },
+	{ "dev", cmd_dev, SCH_CMD_REPO, NULL },
 	{ "diff", cmd_diff, SCH_CMD_REPO, NULL },
 	{ "fsck", cmd_fsck, SCH_CMD_REPO, NULL },
 	{ "gc", cmd_gc, SCH_CMD_REPO | SCH_CMD_WRITES, NULL },

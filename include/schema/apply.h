@@ -41,4 +41,15 @@ int sch_apply_step_sql(struct sch_buf *out, const struct sch_reg *reg,
 		       const struct sch_step *st, const char *actor,
 		       const char *detail, int server_major);
 
+struct sch_gnode;
+/*
+ * The scripts of a graph node's revision: from the store, or the
+ * registry's copy in applied when the store lacks it (verify appended
+ * only when *has_verify). Returns 0, SCH_ENOTFOUND, a store error.
+ */
+int sch_step_scripts(struct sch_txn *t, const struct sch_gnode *nd,
+		     const struct sch_applied_set *applied, struct sch_buf *up,
+		     struct sch_buf *down, struct sch_buf *verify,
+		     int *has_verify);
+
 #endif

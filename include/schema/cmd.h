@@ -73,14 +73,30 @@ void sch_cmd_decoration(struct sch_buf *out, struct sch_txn *t,
 
 /*
  * Stores new and changed directories of migrations/ and advances the
- * current branch (commit's work, shared with merge). new_revision: record
- * directories edited after their commit as new revisions instead of
- * refusing. Prints what it stored unless quiet.
- * Returns 0, SCH_EREFUSED (an edited directory), or a load/store error.
+ * current branch (commit's work, shared with merge). With check, each new
+ * revision is applied up and down on the scratch database (scratch.h):
+ * its state is recorded, a merge's sides must reach one state in either
+ * order (unless mergecheck is 0), and a revision whose down does not
+ * bring back its parents' state is refused unless its meta flags it
+ * irreversible; with irreversible set, the names of such directories go
+ * to *irrev and SCH_ECHECK is returned so that the caller can flag them
+ * and run again. Prints what it stored unless quiet.
+ * Returns 0, SCH_EREFUSED (an edited directory), SCH_ECHECK (a check
+ * failed), SCH_ECONFLICT (a merge that does not resolve its sides), or a
+ * load, store or scratch database error.
  */
 struct sch_key;
-int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet,
-			const struct sch_key *sign);
+struct sch_strlist;
+struct sch_commit_opts {
+	int new_revision;
+	int quiet;
+	int check;
+	int mergecheck;
+	int irreversible;
+	const struct sch_key *sign;
+};
+int sch_commit_worktree(struct sch_ctx *ctx, const struct sch_commit_opts *o,
+			struct sch_strlist *irrev);
 
 /* The key named by --key, else the default one (sign.h); SCH_ENOTFOUND
  * with a hint when there is none. */
@@ -98,6 +114,7 @@ SCH_CMD(validate);
 SCH_CMD(task);
 SCH_CMD(diff);
 SCH_CMD(state);
+SCH_CMD(dev);
 
 /* States (src/cmd/diff.c). */
 struct sch_catalog_opts;

@@ -122,35 +122,6 @@ static void print_step(FILE *f, struct sch_txn *t, const struct sch_gnode *nd,
 	sch_buf_release(&subj);
 }
 
-/* Scripts of a step: from the store, or the registry's copy. */
-static int step_scripts(struct sch_txn *t, const struct sch_gnode *nd,
-			const struct sch_applied_set *applied,
-			struct sch_buf *up, struct sch_buf *down,
-			struct sch_buf *verify, int *has_verify)
-{
-	const struct sch_applied *a = sch_applied_find(applied, &nd->id);
-	int rc;
-
-	*has_verify = nd->rev.has_verify;
-	if (sch_object_exists(t, &nd->id)) {
-		rc = sch_object_get_typed(up, t, &nd->rev.up, SCH_OBJ_BLOB);
-		if (!rc)
-			rc = sch_object_get_typed(down, t, &nd->rev.down,
-						  SCH_OBJ_BLOB);
-		if (!rc && nd->rev.has_verify)
-			rc = sch_object_get_typed(verify, t, &nd->rev.verify,
-						  SCH_OBJ_BLOB);
-		return rc;
-	}
-	if (!a || !a->up)
-		return sch_error_set(SCH_ENOTFOUND, "no scripts for revision");
-	sch_buf_addstr(up, a->up);
-	sch_buf_addstr(down, a->down);
-	if (a->verify)
-		sch_buf_addstr(verify, a->verify);
-	return 0;
-}
-
 static int do_step(struct sch_ctx *ctx, struct sch_pg *pg, struct sch_reg *reg,
 		   const struct sch_gnode *nd,
 		   const struct sch_applied_set *applied, int is_up,
@@ -166,7 +137,7 @@ static int do_step(struct sch_ctx *ctx, struct sch_pg *pg, struct sch_reg *reg,
 	int has_verify = 0, notx = 0, rc;
 
 	sch_id_short(sh, &nd->id);
-	rc = step_scripts(ctx->txn, nd, applied, &up, &down, &verify,
+	rc = sch_step_scripts(ctx->txn, nd, applied, &up, &down, &verify,
 			  &has_verify);
 	if (rc) {
 		rc = sch_error_wrap(rc, "revision %s", sh);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "schema/cmd.h"
 #include "schema/error.h"
@@ -11,6 +12,7 @@
 #include "schema/hooks.h"
 #include "schema/refs.h"
 #include "schema/revspec.h"
+#include "schema/scratch.h"
 #include "schema/sign.h"
 #include "schema/ui.h"
 #include "schema/worktree.h"
@@ -128,9 +130,151 @@ static int descends(struct sch_txn *t, const struct sch_wt *wt,
 	return hit;
 }
 
-int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet,
-			const struct sch_key *sign)
+/* "table public.a, index public.b and 3 more" into out. */
+static void name_objects(struct sch_buf *out, const struct sch_strlist *l)
 {
+	size_t shown = l->n > 3 ? 3 : l->n;
+
+	for (size_t i = 0; i < shown; i++)
+		sch_buf_addf(out, "%s%s", i ? (i + 1 == shown && l->n == shown
+						     ? " and " : ", ") : "",
+			     l->v[i]);
+	if (l->n > shown)
+		sch_buf_addf(out, " and %zu more", l->n - shown);
+	if (!l->n)
+		sch_buf_addstr(out, "(no object named)");
+}
+
+static void strlist_push(struct sch_strlist *l, const char *s)
+{
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(char *));
+	l->v[l->n++] = xstrdup(s);
+}
+
+/* A merge revision's check: its sides in both orders, then its script,
+ * must end in one state. */
+static int check_merge(struct sch_mergecheck *out, struct sch_scratch *s,
+		       struct sch_txn *t, const struct sch_wt_entry *e)
+{
+	struct sch_mergecheck mc;
+	struct sch_buf what = SCH_BUF_INIT;
+	int rc = sch_scratch_mergecheck(&mc, s, t, &e->rev.parents[0],
+					&e->rev.parents[1], &e->id);
+
+	if (rc)
+		return rc;
+	out->pre[0] = mc.pre[0];
+	out->pre[1] = mc.pre[1];
+	if (mc.failed) {
+		rc = sch_error_set(SCH_ECONFLICT, "merge %s cannot resolve its "
+				   "sides: %s", e->name, mc.why.ptr);
+		sch_error_hint("a merge script runs after both sides; change "
+			       "one side with a new revision so that both "
+			       "orders apply");
+	} else if (mc.differ) {
+		name_objects(&what, &mc.orders);
+		rc = sch_error_set(SCH_ECONFLICT, "merge %s does not resolve the "
+				   "conflict of its sides: the two orders end "
+				   "in different states (%s)", e->name,
+				   what.ptr);
+		sch_error_hint("make %s/up.sql bring both orders to the same "
+			       "schema", e->name);
+	}
+	sch_buf_release(&what);
+	sch_mergecheck_release(&mc);
+	return rc;
+}
+
+/* The scratch checks of the revisions this commit stores, in order. */
+static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
+		     const size_t *order, size_t norder, const uint8_t *stored,
+		     const struct sch_commit_opts *o, struct sch_strlist *irrev)
+{
+	struct sch_scratch s;
+	struct sch_strlist bad = { 0 };
+	struct sch_buf first = SCH_BUF_INIT;
+	int rc = sch_scratch_open(&s, ctx);
+
+	if (rc) {
+		sch_error_wrap(rc, "cannot check the new revisions");
+		if (!sch_error_hint_msg())
+			sch_error_hint("commit with --no-check to store them "
+				       "unchecked");
+		sch_scratch_close(&s);
+		return rc;
+	}
+	for (size_t i = 0; i < norder && !rc; i++) {
+		const struct sch_wt_entry *e = &wt->e[order[i]];
+		struct sch_revcheck c;
+		struct sch_mergecheck mc;
+		int merged = 0;
+		if (!stored[order[i]])
+			continue;
+		if (e->rev.nparents == 2 && o->mergecheck) {
+			rc = check_merge(&mc, &s, ctx->txn, e);
+			if (rc)
+				break;
+			merged = 1;
+		}
+		rc = sch_scratch_revcheck(&c, &s, ctx->txn, &e->id);
+		if (rc == SCH_ECHECK) {
+			rc = sch_error_set(SCH_ECHECK, "%s does not apply on the "
+					   "scratch database: %s", e->name,
+					   sch_error_msg());
+			sch_error_hint("fix the script, or commit with "
+				       "--no-check to store it unchecked");
+		}
+		if (!rc)
+			rc = sch_state_record(ctx->txn, &e->id,
+					      sch_pg_server_major(s.pg),
+					      &c.after, 1);
+		/* A merge that resolves a conflict has two states before it,
+		 * one for each order of its sides: its down may restore either. */
+		if (!rc && !c.reversible && merged &&
+		    (!sch_id_cmp(&c.back, &mc.pre[0]) ||
+		     !sch_id_cmp(&c.back, &mc.pre[1])))
+			c.reversible = 1;
+		if (!rc && !c.reversible &&
+		    !sch_rev_has_flag(&e->rev, "irreversible")) {
+			strlist_push(&bad, e->name);
+			if (!first.len) {
+				sch_buf_addf(&first, "%s is not reversible: "
+					     "after up.sql and down.sql, ",
+					     e->name);
+				name_objects(&first, &c.differ);
+				sch_buf_addf(&first, " differ%s from the "
+					     "parent's state",
+					     c.differ.n == 1 ? "s" : "");
+			}
+		}
+		sch_revcheck_release(&c);
+	}
+	sch_scratch_close(&s);
+	if (!rc && bad.n) {
+		if (bad.n > 1)
+			sch_buf_addf(&first, " (and %zu more revision%s)",
+				     bad.n - 1, bad.n == 2 ? "" : "s");
+		rc = sch_error_set(SCH_ECHECK, "%s", first.ptr);
+		if (o->irreversible && irrev) {
+			for (size_t i = 0; i < bad.n; i++)
+				strlist_push(irrev, bad.v[i]);
+		} else {
+			sch_error_hint("make down.sql undo up.sql, or record it "
+				       "as irreversible with 'schema commit "
+				       "--irreversible'");
+		}
+	}
+	sch_strlist_release(&bad);
+	sch_buf_release(&first);
+	return rc;
+}
+
+int sch_commit_worktree(struct sch_ctx *ctx, const struct sch_commit_opts *o,
+			struct sch_strlist *irrev)
+{
+	int new_revision = o->new_revision, quiet = o->quiet;
+	const struct sch_key *sign = o->sign;
+	struct sch_buf lines = SCH_BUF_INIT;
 	struct sch_txn *t = ctx->txn;
 	struct sch_wt wt;
 	struct sch_buf branch = SCH_BUF_INIT, ref = SCH_BUF_INIT,
@@ -208,11 +352,9 @@ int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet,
 				goto out;
 			nstored++;
 			stored[order[i]] = 1;
-			if (!quiet) {
-				sch_id_short(sh, &e->id);
-				sch_rev_subject(&subj, &e->rev);
-				printf("%s %s %s\n", sh, e->name, subj.ptr);
-			}
+			sch_id_short(sh, &e->id);
+			sch_rev_subject(&subj, &e->rev);
+			sch_buf_addf(&lines, "%s %s %s\n", sh, e->name, subj.ptr);
 		}
 		rc = sch_kv_put(t, SCH_DB_WORKTREE, e->name, strlen(e->name),
 				e->id.b, SCH_ID_LEN);
@@ -221,6 +363,14 @@ int sch_commit_worktree(struct sch_ctx *ctx, int new_revision, int quiet,
 		if (rc)
 			goto out;
 	}
+
+	if (o->check && nstored) {
+		rc = check_new(ctx, &wt, order, norder, stored, o, irrev);
+		if (rc)
+			goto out;
+	}
+	if (!quiet)
+		fputs(lines.ptr, stdout);
 
 	/* Advance the branch to the one new worktree tip that builds on it. */
 	anchor = head;
@@ -281,6 +431,60 @@ out:
 	sch_buf_release(&ref);
 	sch_buf_release(&subj);
 	sch_buf_release(&tips);
+	sch_buf_release(&lines);
+	return rc;
+}
+
+/* Adds "flag irreversible" to the headers of dir/name/meta, through a
+ * temporary file renamed into place. */
+static int flag_meta(const char *dir, const char *name)
+{
+	char *path = xasprintf("%s/%s/meta", dir, name);
+	char *tmp = xasprintf("%s/%s/.meta.tmp", dir, name);
+	struct sch_buf in = SCH_BUF_INIT, out = SCH_BUF_INIT;
+	FILE *f = fopen(path, "rb");
+	const char *sep;
+	char chunk[4096];
+	size_t n;
+	int rc = 0;
+
+	if (!f) {
+		rc = sch_error_set(SCH_EIO, "cannot read '%s'", path);
+		goto out;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		sch_buf_add(&in, chunk, n);
+	fclose(f);
+	/* headers end at the first empty line */
+	sep = in.len && in.ptr[0] == '\n' ? in.ptr : strstr(in.ptr, "\n\n");
+	if (sep) {
+		size_t at = (size_t)(sep - in.ptr) + (sep == in.ptr ? 0 : 1);
+		sch_buf_add(&out, in.ptr, at);
+		sch_buf_addstr(&out, "flag irreversible\n");
+		sch_buf_add(&out, in.ptr + at, in.len - at);
+	} else {
+		sch_buf_add(&out, in.ptr, in.len);
+		if (in.len && in.ptr[in.len - 1] != '\n')
+			sch_buf_addch(&out, '\n');
+		sch_buf_addstr(&out, "flag irreversible\n");
+	}
+	f = fopen(tmp, "wb");
+	if (!f || fwrite(out.ptr, 1, out.len, f) != out.len) {
+		if (f)
+			fclose(f);
+		unlink(tmp);
+		rc = sch_error_set(SCH_EIO, "cannot write '%s'", tmp);
+		goto out;
+	}
+	if (fclose(f) || rename(tmp, path)) {
+		unlink(tmp);
+		rc = sch_error_set(SCH_EIO, "cannot replace '%s'", path);
+	}
+out:
+	free(path);
+	free(tmp);
+	sch_buf_release(&in);
+	sch_buf_release(&out);
 	return rc;
 }
 
@@ -291,12 +495,19 @@ SCH_CMD(commit)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "sign", no_argument, NULL, 'S' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "no-check", no_argument, NULL, 'C' },
+		{ "irreversible", no_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, newrev = 0, quiet = 0, sign = 0, rc;
+	int c, sign = 0, rc;
 	const char *keyname = NULL;
 	struct sch_key key;
+	struct sch_commit_opts o;
+	struct sch_strlist irrev = { 0 };
 
+	memset(&o, 0, sizeof(o));
+	o.check = sch_scratch_enabled(ctx);
+	o.mergecheck = 1;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":qS", opts, NULL)) != -1) {
 		switch (c) {
@@ -308,10 +519,16 @@ SCH_CMD(commit)
 			sign = 1;
 			break;
 		case 'N':
-			newrev = 1;
+			o.new_revision = 1;
 			break;
 		case 'q':
-			quiet = 1;
+			o.quiet = 1;
+			break;
+		case 'C':
+			o.check = 0;
+			break;
+		case 'I':
+			o.irreversible = 1;
 			break;
 		default:
 			return sch_cmd_optfail(c, argv, ctx->verb);
@@ -320,14 +537,35 @@ SCH_CMD(commit)
 	if (optind < argc)
 		return sch_error_set(SCH_EUSAGE, "commit takes no arguments "
 				     "(got '%s')", argv[optind]);
+	if (o.irreversible && !o.check)
+		return sch_error_set(SCH_EUSAGE, "--irreversible needs the "
+				     "check that --no-check turns off");
 	if (sign) {
 		rc = sch_cmd_signing_key(&key, keyname, ctx);
 		if (rc)
 			return rc;
+		o.sign = &key;
 	}
 	rc = sch_hook_run(ctx, "pre-commit", NULL, 0);
 	if (!rc)
-		rc = sch_commit_worktree(ctx, newrev, quiet, sign ? &key : NULL);
+		rc = sch_commit_worktree(ctx, &o, &irrev);
+	if (rc == SCH_ECHECK && irrev.n) {
+		/* Flag what the check found irreversible, and start over in a
+		 * new transaction: the flag changes those revisions' ids. */
+		sch_txn_abort(ctx->txn);
+		ctx->txn = NULL;
+		rc = sch_txn_begin(&ctx->txn, ctx->store, 1);
+		for (size_t i = 0; i < irrev.n && !rc; i++) {
+			rc = flag_meta(ctx->migrations, irrev.v[i]);
+			if (!rc)
+				fprintf(stderr, "schema: note: %s/%s/meta: flagged "
+					"irreversible\n", ctx->migrations,
+					irrev.v[i]);
+		}
+		if (!rc)
+			rc = sch_commit_worktree(ctx, &o, NULL);
+	}
+	sch_strlist_release(&irrev);
 	memset(&key, 0, sizeof(key));
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include "schema/graph.h"
 #include "schema/hooks.h"
 #include "schema/revspec.h"
+#include "schema/scratch.h"
 #include "schema/sign.h"
 #include "schema/worktree.h"
 
@@ -37,17 +38,80 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
+static void list_lines(struct sch_buf *out, const char *title,
+		       const struct sch_strlist *l)
+{
+	if (!l->n)
+		return;
+	sch_buf_addf(out, "--   %s:\n", title);
+	for (size_t i = 0; i < l->n; i++)
+		sch_buf_addf(out, "--     %s\n", l->v[i]);
+}
+
+/*
+ * The two sides conflict: the merge's directory is written, uncommitted,
+ * with the conflict described in its scripts, for the user to resolve.
+ */
+static int conflict(struct sch_ctx *ctx, const struct sch_buf *name,
+		    const struct sch_meta *m, const struct sch_mergecheck *mc)
+{
+	struct sch_buf up = SCH_BUF_INIT, down = SCH_BUF_INIT,
+		       what = SCH_BUF_INIT;
+	const struct sch_strlist *l = mc->both.n ? &mc->both : &mc->orders;
+	int rc;
+
+	sch_buf_addf(&up, "-- Merge of %s and %s.\n-- CONFLICT: ",
+		     m->parents[0], m->parents[1]);
+	if (mc->failed)
+		sch_buf_addf(&up, "the sides do not apply in both orders:\n"
+			     "--   %s\n", mc->why.ptr);
+	else
+		sch_buf_addstr(&up, "applying the two sides in either order "
+			       "gives different schemas.\n");
+	list_lines(&up, "both sides change", &mc->both);
+	list_lines(&up, "the two orders end differently in", &mc->orders);
+	sch_buf_addstr(&up, "-- Write here what brings both orders to one "
+		       "schema, its inverse in down.sql,\n-- then run "
+		       "'schema commit'.\n");
+	sch_buf_addf(&down, "-- Merge of %s and %s: the inverse of up.sql.\n",
+		     m->parents[0], m->parents[1]);
+	rc = sch_wt_create(ctx->migrations, name->ptr, m, up.ptr, down.ptr);
+	if (!rc) {
+		for (size_t i = 0; i < l->n && i < 3; i++)
+			sch_buf_addf(&what, "%s%s", i ? ", " : "", l->v[i]);
+		if (l->n > 3)
+			sch_buf_addf(&what, " and %zu more", l->n - 3);
+		if (mc->failed)
+			rc = sch_error_set(SCH_ECONFLICT, "merge conflict: %s%s%s",
+					   mc->why.ptr, what.len ? "; both "
+					   "sides change " : "", what.ptr);
+		else
+			rc = sch_error_set(SCH_ECONFLICT, "merge conflict: %s %s",
+					   mc->both.n ? "both sides change"
+					   : "the two orders differ in",
+					   what.ptr);
+		sch_error_hint("resolve it in %s/%s/up.sql and down.sql, then "
+			       "run 'schema commit'", ctx->migrations, name->ptr);
+	}
+	sch_buf_release(&up);
+	sch_buf_release(&down);
+	sch_buf_release(&what);
+	return rc;
+}
+
 SCH_CMD(merge)
 {
 	static const struct option opts[] = {
 		{ "message", required_argument, NULL, 'm' },
 		{ "sign", no_argument, NULL, 'S' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "no-check", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *message = NULL, *keyname = NULL;
 	struct sch_key key;
-	int sign = 0;
+	int sign = 0, check = sch_scratch_enabled(ctx);
+	struct sch_mergecheck mc;
 	struct sch_id a, b;
 	struct sch_graph g;
 	struct sch_wt wt;
@@ -58,6 +122,7 @@ SCH_CMD(merge)
 
 	sch_graph_init(&g, ctx->txn);
 	sch_meta_init(&m);
+	memset(&mc, 0, sizeof(mc));
 	memset(&wt, 0, sizeof(wt));
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":m:S", opts, NULL)) != -1) {
@@ -65,6 +130,7 @@ SCH_CMD(merge)
 		case 'm': message = optarg; break;
 		case 'S': sign = 1; break;
 		case 'k': keyname = optarg; sign = 1; break;
+		case 'C': check = 0; break;
 		default:
 			rc = sch_cmd_optfail(c, argv, ctx->verb);
 			goto out;
@@ -136,13 +202,38 @@ SCH_CMD(merge)
 	free(m.message);
 	m.message = xasprintf("%s\n", message);
 	sch_wt_next_name(&name, &wt, message);
+	if (check) {
+		struct sch_scratch s;
+		rc = sch_scratch_open(&s, ctx);
+		if (!rc)
+			rc = sch_scratch_mergecheck(&mc, &s, ctx->txn, &a, &b,
+						    NULL);
+		sch_scratch_close(&s);
+		if (rc) {
+			sch_error_wrap(rc, "cannot check the merge");
+			if (!sch_error_hint_msg())
+				sch_error_hint("merge with --no-check to skip "
+					       "the check");
+			goto out;
+		}
+	}
+	if (mc.failed || mc.differ) {
+		rc = conflict(ctx, &name, &m, &mc);
+		goto out;
+	}
 	sch_buf_addf(&up, "-- Merge of %s and %s: nothing to reconcile.\n",
 		     m.parents[0], m.parents[1]);
 	rc = sch_wt_create(ctx->migrations, name.ptr, &m, up.ptr, up.ptr);
 	if (rc)
 		goto out;
 	dir = xasprintf("%s/%s", ctx->migrations, name.ptr);
-	rc = sch_commit_worktree(ctx, 0, 0, sign ? &key : NULL);
+	{
+		struct sch_commit_opts co;
+		memset(&co, 0, sizeof(co));
+		co.check = check;
+		co.sign = sign ? &key : NULL;
+		rc = sch_commit_worktree(ctx, &co, NULL);
+	}
 	if (rc) {
 		remove_dir(dir);
 		goto out;
@@ -154,6 +245,7 @@ SCH_CMD(merge)
 		rc = 0;
 	}
 out:
+	sch_mergecheck_release(&mc);
 	memset(&key, 0, sizeof(key));
 	free(dir);
 	sch_meta_release(&m);

@@ -11,6 +11,10 @@ PG_CLUSTER=${PG_CLUSTER:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/pg-clu
 export SCHEMA_AUTHOR_NAME="Test Author" SCHEMA_AUTHOR_EMAIL="test@example.com"
 export SCHEMA_AUTHOR_DATE=1700000000
 export NO_COLOR=1
+# The scratch-cluster checks of commit and merge are exercised by t_dev.sh;
+# elsewhere they would only slow the tests down.
+export SCHEMA_CHECK=0
+unset SCHEMA_DEV_URL
 unset SCHEMA_DIR
 T=$(mktemp -d /tmp/schema-cli.XXXXXX)
 chmod 755 "$T"
