@@ -37,6 +37,7 @@ int sch_cmd_target_args(struct sch_target_args *a, int argc, char **argv,
 		{ "env", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "full", no_argument, NULL, 'F' },
+		{ "no-states", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -53,6 +54,12 @@ int sch_cmd_target_args(struct sch_target_args *a, int argc, char **argv,
 				return sch_error_set(SCH_EUSAGE, "unknown option "
 						     "'--full' for '%s'", verb);
 			a->full = 1;
+			break;
+		case 'S':
+			if (!(flags & SCH_ARGS_NOSTATES))
+				return sch_error_set(SCH_EUSAGE, "unknown option "
+						     "'--no-states' for '%s'", verb);
+			a->no_states = 1;
 			break;
 		default:
 			return sch_cmd_optfail(c, argv, verb);

@@ -1,6 +1,8 @@
-/* validate.c - check the whole history: scripts parse, committed
- * directories unmodified, and (given a database) its registry rows match
- * the revisions they name. */
+/* validate.c - check the whole history: scripts parse, every revision
+ * applies up and down on the scratch database and comes back to its
+ * parents' state, recorded states match, committed directories are
+ * unmodified, and (given a database) its registry rows match the
+ * revisions they name and its schema has not drifted. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -11,6 +13,10 @@
 #include "schema/error.h"
 #include "schema/graph.h"
 #include "schema/registry.h"
+#include "schema/catalog.h"
+#include "schema/revspec.h"
+#include "schema/scratch.h"
+#include "schema/statediff.h"
 #include "schema/sqlparse.h"
 #include "schema/target.h"
 #include "schema/worktree.h"
@@ -50,6 +56,149 @@ static void check_script(struct problems *p, struct sch_txn *t,
 	sch_buf_release(&b);
 }
 
+static void names(struct sch_buf *out, const struct sch_strlist *l)
+{
+	for (size_t i = 0; i < l->n && i < 5; i++)
+		sch_buf_addf(out, "%s%s", i ? ", " : "", l->v[i]);
+	if (l->n > 5)
+		sch_buf_addf(out, " and %zu more", l->n - 5);
+}
+
+/*
+ * Every revision, parents first, up and down on the scratch database:
+ * it applies, comes back to its parents' state (unless flagged
+ * irreversible), reaches the state recorded for it, and a merge's sides
+ * reach one state in either order. Returns 0 or a scratch database error
+ * (problems are recorded, not returned).
+ */
+static int check_states(struct problems *p, struct sch_ctx *ctx,
+			struct sch_graph *g, size_t *nchecked)
+{
+	struct sch_scratch s;
+	uint32_t *order = NULL;
+	size_t n;
+	int rc = sch_scratch_open(&s, ctx);
+
+	if (rc) {
+		sch_scratch_close(&s);
+		return rc;
+	}
+	n = sch_graph_topo(g, NULL, 0, &order);
+	for (size_t i = 0; i < n && !rc; i++) {
+		const struct sch_gnode *nd = &g->nodes[order[i]];
+		struct sch_revcheck c;
+		struct sch_mergecheck mc;
+		struct sch_buf msg = SCH_BUF_INIT;
+		struct sch_id rec;
+		char sh[SCH_SHORT_LEN + 1];
+		char *dir = sch_cmd_dir_name(ctx->txn, &nd->id);
+		const char *where;
+		int merged = 0;
+
+		sch_id_short(sh, &nd->id);
+		where = dir ? dir : sh;
+		if (nd->rev.nparents == 2) {
+			rc = sch_scratch_mergecheck(&mc, &s, ctx->txn,
+						    &nd->rev.parents[0],
+						    &nd->rev.parents[1], &nd->id);
+			if (rc)
+				goto next;
+			merged = 1;
+			if (mc.failed) {
+				problem(p, "merge", where, mc.why.ptr);
+			} else if (mc.differ) {
+				sch_buf_addstr(&msg, "the two orders of its sides "
+					       "and its script end in different "
+					       "states: ");
+				names(&msg, &mc.orders);
+				problem(p, "merge", where, msg.ptr);
+			}
+		}
+		rc = sch_scratch_revcheck(&c, &s, ctx->txn, &nd->id);
+		if (rc == SCH_ECHECK) {
+			problem(p, "apply", where, sch_error_msg());
+			rc = 0;
+			goto next;
+		}
+		if (rc)
+			goto next;
+		(*nchecked)++;
+		if (!c.reversible && merged &&
+		    (!sch_id_cmp(&c.back, &mc.pre[0]) ||
+		     !sch_id_cmp(&c.back, &mc.pre[1])))
+			c.reversible = 1;
+		if (!c.reversible && !sch_rev_has_flag(&nd->rev, "irreversible")) {
+			sch_buf_reset(&msg);
+			sch_buf_addstr(&msg, "down.sql does not bring back the "
+				       "parent's state: ");
+			names(&msg, &c.differ);
+			problem(p, "reversible", where, msg.ptr);
+		}
+		if (sch_state_lookup(&rec, ctx->txn, &nd->id,
+				     sch_pg_server_major(s.pg)) == 1 &&
+		    sch_id_cmp(&rec, &c.after)) {
+			char a[SCH_SHORT_LEN + 1], b[SCH_SHORT_LEN + 1];
+			sch_id_short(a, &rec);
+			sch_id_short(b, &c.after);
+			sch_buf_reset(&msg);
+			sch_buf_addf(&msg, "recorded state %s, recomputed %s", a,
+				     b);
+			problem(p, "state", where, msg.ptr);
+		}
+		sch_revcheck_release(&c);
+next:
+		if (merged)
+			sch_mergecheck_release(&mc);
+		sch_buf_release(&msg);
+		free(dir);
+	}
+	free(order);
+	sch_scratch_close(&s);
+	return rc;
+}
+
+/* The live database's state against the one recorded for its heads. */
+static int check_drift(struct problems *p, struct sch_ctx *ctx,
+		       struct sch_pg *pg, struct sch_reg *reg,
+		       const struct sch_applied_set *applied)
+{
+	struct sch_idlist heads = { 0 };
+	struct sch_catalog_opts co;
+	struct sch_id rec, live;
+	struct sch_buf text = SCH_BUF_INIT, old = SCH_BUF_INIT,
+		       msg = SCH_BUF_INIT;
+	struct sch_strlist changed = { 0 };
+	int rc;
+
+	sch_cmd_catalog_opts(&co, ctx);
+	rc = sch_cmd_applied_heads(&heads, ctx, applied);
+	if (!rc && heads.n)
+		rc = sch_cmd_applied_state(&rec, ctx, reg, &heads);
+	if (rc <= 0)
+		goto out; /* nothing applied, or no state recorded */
+	rc = sch_catalog_state(&live, &text, NULL, pg, &co);
+	if (rc || !sch_id_cmp(&live, &rec))
+		goto out;
+	if (sch_object_get_typed(&old, ctx->txn, &rec, SCH_OBJ_STATE) == 0) {
+		sch_statediff(NULL, &changed, old.ptr, old.len, text.ptr,
+			      text.len, 0);
+		sch_buf_addstr(&msg, "the database differs from the state "
+			       "recorded for its revisions: ");
+		names(&msg, &changed);
+	} else {
+		sch_buf_addstr(&msg, "the database differs from the state "
+			       "recorded for its revisions");
+	}
+	problem(p, "drift", sch_pg_dbname(pg), msg.ptr);
+out:
+	sch_idlist_release(&heads);
+	sch_strlist_release(&changed);
+	sch_buf_release(&text);
+	sch_buf_release(&old);
+	sch_buf_release(&msg);
+	return rc < 0 ? rc : 0;
+}
+
 SCH_CMD(validate)
 {
 	struct sch_target_args ta;
@@ -58,11 +207,12 @@ SCH_CMD(validate)
 	struct problems p = { json_array(), 0, 0 };
 	struct sch_graph g;
 	struct sch_wt wt;
-	size_t nrev = 0;
+	size_t nrev = 0, nchecked = 0;
 
 	memset(&wt, 0, sizeof(wt));
 	sch_graph_init(&g, ctx->txn);
-	rc = sch_cmd_target_args(&ta, argc, argv, ctx->verb, 0);
+	rc = sch_cmd_target_args(&ta, argc, argv, ctx->verb,
+				 SCH_ARGS_NOSTATES);
 	if (rc)
 		goto out;
 	url = ta.url;
@@ -86,6 +236,18 @@ SCH_CMD(validate)
 				     name ? name : sh, "verify.sql");
 		free(name);
 		nrev++;
+	}
+	/* States, on the scratch database. */
+	if (!ta.no_states && g.n) {
+		rc = check_states(&p, ctx, &g, &nchecked);
+		if (rc) {
+			sch_error_wrap(rc, "cannot check states");
+			if (!sch_error_hint_msg())
+				sch_error_hint("validate --no-states skips the "
+					       "checks that need the scratch "
+					       "cluster");
+			goto out;
+		}
 	}
 	/* The working tree: parses, and committed directories unmodified. */
 	if (sch_wt_load(&wt, ctx->migrations) || sch_wt_resolve(&wt, ctx->txn)) {
@@ -137,6 +299,7 @@ SCH_CMD(validate)
 			if (ev.broken)
 				problem(&p, "audit", reg.schema,
 					"the events' hash chain does not verify");
+			rc = check_drift(&p, ctx, pg, &reg, &applied);
 		}
 		sch_event_list_release(&ev);
 		sch_applied_set_release(&applied);
@@ -150,6 +313,9 @@ SCH_CMD(validate)
 		json_t *o = json_object();
 		char *s;
 		json_object_set_new(o, "revisions", json_integer((json_int_t)nrev));
+		json_object_set_new(o, "states_checked",
+				    ta.no_states ? json_null()
+						 : json_integer((json_int_t)nchecked));
 		json_object_set_new(o, "ok", json_boolean(p.n == 0));
 		json_object_set_new(o, "problems", json_incref(p.arr));
 		s = json_dumps(o, JSON_INDENT(2));
@@ -157,7 +323,8 @@ SCH_CMD(validate)
 		free(s);
 		json_decref(o);
 	} else {
-		fprintf(stderr, "validated %zu revisions: %zu problem%s\n", nrev,
+		fprintf(stderr, "validated %zu revisions%s: %zu problem%s\n",
+			nrev, ta.no_states ? " (states not checked)" : "",
 			p.n, p.n == 1 ? "" : "s");
 	}
 	rc = p.n ? 1 : 0;
