@@ -94,7 +94,7 @@ int sch_dev_bindir(struct sch_buf *out)
 
 	if (env && *env) {
 		if (!is_exe(env, "initdb") || !is_exe(env, "pg_ctl"))
-			return sch_error_set(SCH_ENOTFOUND, "no initdb and pg_ctl "
+			return sch_error_set(SCH_EDB, "no initdb and pg_ctl "
 					     "in PG_BINDIR '%s'", env);
 		sch_buf_reset(out);
 		sch_buf_addstr(out, env);
@@ -131,11 +131,11 @@ int sch_dev_bindir(struct sch_buf *out)
 			}
 		free(copy);
 	}
-	sch_error_set(SCH_ENOTFOUND, "cannot find the PostgreSQL server "
+	sch_error_set(SCH_EDB, "cannot find the PostgreSQL server "
 		      "programs (initdb, pg_ctl) for the scratch cluster");
 	sch_error_hint("install the server (Debian: postgresql), set PG_BINDIR, "
 		       "or name a server with SCHEMA_DEV_URL");
-	return SCH_ENOTFOUND;
+	return SCH_EDB;
 }
 
 static char *dev_dir(const char *repo)

@@ -163,7 +163,7 @@ int sch_scratch_open(struct sch_scratch *s, struct sch_ctx *ctx)
 	return rc;
 }
 
-/* Drops and recreates the persistent check database. */
+/* Drops and recreates the check database. */
 static int reset_db(struct sch_scratch *s)
 {
 	int rc;
@@ -261,7 +261,7 @@ int sch_scratch_apply(struct sch_scratch *s, struct sch_txn *t,
 {
 	int rc;
 
-	if (s->dirty && s->persistent) {
+	if (s->dirty) {
 		rc = reset_db(s);
 		if (rc)
 			return rc;
@@ -269,7 +269,7 @@ int sch_scratch_apply(struct sch_scratch *s, struct sch_txn *t,
 	rc = apply_once(s, t, targets, mode);
 	/* The persistent database may hold what an earlier, interrupted
 	 * check left: start it over once before blaming a revision. */
-	if (rc && s->persistent && mode == SCH_PLAN_CHECKOUT) {
+	if (rc && mode == SCH_PLAN_CHECKOUT) {
 		struct sch_buf first = SCH_BUF_INIT;
 		sch_buf_addstr(&first, sch_error_msg());
 		if (reset_db(s) == 0)
@@ -361,8 +361,10 @@ again:
 	if (!rc)
 		rc = one_step(s, t, &g.nodes[idx], 0);
 	if (rc) {
+		char *m = xstrdup(sch_error_msg());
 		s->dirty = 1;
-		rc = sch_error_set(SCH_ECHECK, "%s", sch_error_msg());
+		rc = sch_error_set(SCH_ECHECK, "%s", m);
+		free(m);
 		goto out;
 	}
 	rc = sch_scratch_state(s, &out->back, &back, NULL);

@@ -14,7 +14,7 @@
 #include "schema/buf.h"
 
 /* The directory of the server programs (initdb, pg_ctl) into out.
- * Returns 0 or SCH_ENOTFOUND with a hint. */
+ * Returns 0 or SCH_EDB with a hint. */
 int sch_dev_bindir(struct sch_buf *out);
 
 /* The URL of database `db` on the cluster of repo (the .schema directory),
@@ -27,7 +27,7 @@ int sch_dev_running(const char *repo, long *pid);
 /*
  * Starts the cluster (initdb first when there is none), saying so on
  * stderr unless quiet. *started (may be NULL) is set when it was not
- * running. Returns 0, SCH_ENOTFOUND (no server programs), SCH_EDB (initdb
+ * running. Returns 0, SCH_EDB (no server programs, initdb
  * or the server failed; the log named), SCH_EIO.
  */
 int sch_dev_start(const char *repo, int quiet, int *started);

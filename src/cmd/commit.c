@@ -197,7 +197,7 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 
 	if (rc) {
 		sch_error_wrap(rc, "cannot check the new revisions");
-		if (!sch_error_hint_msg())
+		if (!*sch_error_hint_msg())
 			sch_error_hint("commit with --no-check to store them "
 				       "unchecked");
 		sch_scratch_close(&s);
@@ -218,9 +218,8 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 		}
 		rc = sch_scratch_revcheck(&c, &s, ctx->txn, &e->id);
 		if (rc == SCH_ECHECK) {
-			rc = sch_error_set(SCH_ECHECK, "%s does not apply on the "
-					   "scratch database: %s", e->name,
-					   sch_error_msg());
+			rc = sch_error_wrap(SCH_ECHECK, "%s does not apply on "
+					    "the scratch database", e->name);
 			sch_error_hint("fix the script, or commit with "
 				       "--no-check to store it unchecked");
 		}

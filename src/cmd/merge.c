@@ -211,7 +211,7 @@ SCH_CMD(merge)
 		sch_scratch_close(&s);
 		if (rc) {
 			sch_error_wrap(rc, "cannot check the merge");
-			if (!sch_error_hint_msg())
+			if (!*sch_error_hint_msg())
 				sch_error_hint("merge with --no-check to skip "
 					       "the check");
 			goto out;

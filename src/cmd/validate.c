@@ -242,7 +242,7 @@ SCH_CMD(validate)
 		rc = check_states(&p, ctx, &g, &nchecked);
 		if (rc) {
 			sch_error_wrap(rc, "cannot check states");
-			if (!sch_error_hint_msg())
+			if (!*sch_error_hint_msg())
 				sch_error_hint("validate --no-states skips the "
 					       "checks that need the scratch "
 					       "cluster");
