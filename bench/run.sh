@@ -147,6 +147,9 @@ done
 echo
 echo "== states: capture of 1,000 tables against pg_dump --schema-only"
 sh "$top/bench/state_bench.sh" "$S" "$url"
+echo
+echo "== commit with its scratch-cluster check (warm private cluster)"
+sh "$top/bench/check_bench.sh" "$S"
 
 # ---------------------------------------------------------------------------
 echo
