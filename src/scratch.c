@@ -39,12 +39,21 @@ static int db_conninfo(struct sch_buf *out, const struct sch_scratch *s,
 	return sch_pg_conninfo_set(out, s->server, "dbname", db);
 }
 
+/* The server's own database, where databases are created and dropped:
+ * the one SCHEMA_DEV_URL names, or the private cluster's postgres. */
+static int admin_conninfo(struct sch_buf *out, const struct sch_scratch *s)
+{
+	sch_buf_reset(out);
+	sch_buf_addstr(out, s->server);
+	return 0;
+}
+
 static int admin_exec(struct sch_scratch *s, const char *verb,
 		      const char *db, const char *tmpl)
 {
 	struct sch_buf ci = SCH_BUF_INIT, sql = SCH_BUF_INIT;
 	struct sch_pg *pg = NULL;
-	int rc = db_conninfo(&ci, s, "postgres");
+	int rc = admin_conninfo(&ci, s);
 
 	if (!rc)
 		rc = sch_pg_open(&pg, ci.ptr);
@@ -102,7 +111,7 @@ static int db_exists(struct sch_scratch *s, const char *db)
 	struct sch_buf ci = SCH_BUF_INIT, v = SCH_BUF_INIT;
 	struct sch_pg *pg = NULL;
 	const char *params[1] = { db };
-	int rc = db_conninfo(&ci, s, "postgres");
+	int rc = admin_conninfo(&ci, s);
 
 	if (!rc)
 		rc = sch_pg_open(&pg, ci.ptr);

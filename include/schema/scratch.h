@@ -28,7 +28,7 @@ struct sch_scratch {
 	struct sch_pg *pg;	/* the check database */
 	struct sch_reg reg;
 	struct sch_catalog_opts co;
-	char *server;		/* conninfo of the server's `postgres` db */
+	char *server;		/* conninfo of the server's own database */
 	char *db;		/* the check database's name */
 	int throwaway;		/* dropped at close */
 	int dirty;		/* its contents are not what its registry says */
