@@ -125,6 +125,8 @@ static int db_exists(struct sch_scratch *s, const char *db)
 	return rc;
 }
 
+static int reset_db(struct sch_scratch *s);
+
 int sch_scratch_open(struct sch_scratch *s, struct sch_ctx *ctx)
 {
 	const char *url = getenv("SCHEMA_DEV_URL");
@@ -167,8 +169,23 @@ int sch_scratch_open(struct sch_scratch *s, struct sch_ctx *ctx)
 			return rc;
 	}
 	rc = connect_db(s);
-	if (rc)
+	if (rc) {
 		sch_error_wrap(rc, "scratch database %s", s->db);
+		return rc;
+	}
+	/* A statement-by-statement step that an earlier run left half-done
+	 * would make the apply engine resume or refuse it: start over. */
+	if (s->persistent) {
+		struct sch_buf r = SCH_BUF_INIT, d = SCH_BUF_INIT;
+		int any = 0;
+		rc = sch_reg_exists(&s->reg, &any);
+		if (!rc && any)
+			any = sch_reg_progress_any(&s->reg, &r, &d, NULL) == 1;
+		sch_buf_release(&r);
+		sch_buf_release(&d);
+		if (!rc && any)
+			rc = reset_db(s);
+	}
 	return rc;
 }
 
