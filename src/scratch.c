@@ -544,7 +544,17 @@ int sch_scratch_mergecheck(struct sch_mergecheck *out, struct sch_scratch *s,
 		if (sch_statediff(NULL, &out->orders, ab.ptr, ab.len, ba.ptr,
 				  ba.len, 0))
 			out->differ = 1;
-		else
+		/* Two sides that each add a column to one table give it its
+		 * columns in another order: a difference a merge script could
+		 * only undo by rebuilding the table, so it is reported, not
+		 * refused. */
+		if (out->differ && sch_statediff_column_order_only(ab.ptr, ab.len,
+								   ba.ptr,
+								   ba.len)) {
+			out->differ = 0;
+			out->column_order = 1;
+		}
+		if (!out->differ)
 			sch_catalog_state_id(&out->state, ab.ptr, ab.len);
 	}
 out:

@@ -250,3 +250,68 @@ size_t sch_statediff(struct sch_buf *out, struct sch_strlist *changed,
 	free(eb.v);
 	return n;
 }
+
+static int line_cmp(const void *a, const void *b)
+{
+	return span_cmp(a, b);
+}
+
+/* 1 when a line (without its indentation) starts a column. */
+static int is_column(const struct span *l)
+{
+	size_t i = 0;
+
+	while (i < l->len && (l->p[i] == ' ' || l->p[i] == '\t'))
+		i++;
+	return i > 0 && l->len - i >= 7 && !memcmp(l->p + i, "column ", 7);
+}
+
+/* The lines of an entry with its column lines in sorted order. */
+static size_t entry_lines_sorted(struct span **out, struct span all)
+{
+	size_t n = split_lines(out, all), k = 0;
+	struct span *cols = xmalloc((n + 1) * sizeof(*cols));
+
+	for (size_t i = 0; i < n; i++)
+		if (is_column(&(*out)[i]))
+			cols[k++] = (*out)[i];
+	qsort(cols, k, sizeof(*cols), line_cmp);
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (is_column(&(*out)[i]))
+			(*out)[i] = cols[k++];
+	free(cols);
+	return n;
+}
+
+int sch_statediff_column_order_only(const char *a, size_t alen, const char *b,
+				    size_t blen)
+{
+	struct entries ea, eb;
+	int same = 1;
+
+	split_entries(&ea, a, alen);
+	split_entries(&eb, b, blen);
+	if (ea.n != eb.n)
+		same = 0;
+	for (size_t i = 0; same && i < ea.n; i++) {
+		struct span *la, *lb;
+		size_t na, nb;
+		if (span_cmp(&ea.v[i].head, &eb.v[i].head)) {
+			same = 0;
+			break;
+		}
+		if (!span_cmp(&ea.v[i].all, &eb.v[i].all))
+			continue;
+		na = entry_lines_sorted(&la, ea.v[i].all);
+		nb = entry_lines_sorted(&lb, eb.v[i].all);
+		same = na == nb;
+		for (size_t k = 0; same && k < na; k++)
+			same = !span_cmp(&la[k], &lb[k]);
+		free(la);
+		free(lb);
+	}
+	free(ea.v);
+	free(eb.v);
+	return same;
+}

@@ -85,6 +85,8 @@ int sch_scratch_revcheck(struct sch_revcheck *out, struct sch_scratch *s,
 struct sch_mergecheck {
 	int failed;		   /* an order failed; message in `why` */
 	int differ;		   /* both orders ran, different states */
+	int column_order;	   /* ... that differ only in the order of
+				      columns: reported, not a conflict */
 	struct sch_buf why;	   /* one line */
 	struct sch_strlist both;   /* objects both sides changed */
 	struct sch_strlist orders; /* objects whose end states differ */

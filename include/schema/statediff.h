@@ -37,4 +37,12 @@ size_t sch_statediff(struct sch_buf *out, struct sch_strlist *changed,
 		     const char *a, size_t alen, const char *b, size_t blen,
 		     int context);
 
+/*
+ * 1 when a and b hold the same entries and differ at most in the order of
+ * the `column` lines within an entry (two branches that each add a column
+ * to one table, merged in either order), else 0.
+ */
+int sch_statediff_column_order_only(const char *a, size_t alen, const char *b,
+				    size_t blen);
+
 #endif

@@ -171,6 +171,11 @@ static int check_merge(struct sch_mergecheck *out, struct sch_scratch *s,
 		sch_error_hint("a merge script runs after both sides; change "
 			       "one side with a new revision so that both "
 			       "orders apply");
+	} else if (mc.column_order) {
+		name_objects(&what, &mc.orders);
+		sch_ui_warn("merge %s: the two orders of its sides give %s "
+			    "their columns in different orders", e->name,
+			    what.ptr);
 	} else if (mc.differ) {
 		name_objects(&what, &mc.orders);
 		rc = sch_error_set(SCH_ECONFLICT, "merge %s does not resolve the "

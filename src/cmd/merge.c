@@ -13,6 +13,7 @@
 #include "schema/revspec.h"
 #include "schema/scratch.h"
 #include "schema/sign.h"
+#include "schema/ui.h"
 #include "schema/worktree.h"
 
 static char *ref_name(const struct sch_wt *wt, const struct sch_id *id)
@@ -220,6 +221,16 @@ SCH_CMD(merge)
 	if (mc.failed || mc.differ) {
 		rc = conflict(ctx, &name, &m, &mc);
 		goto out;
+	}
+	if (mc.column_order) {
+		struct sch_buf what = SCH_BUF_INIT;
+		for (size_t i = 0; i < mc.orders.n; i++)
+			sch_buf_addf(&what, "%s%s", i ? ", " : "", mc.orders.v[i]);
+		sch_ui_warn("the two orders of the sides give %s their columns "
+			    "in different orders; databases upgraded through "
+			    "either branch will differ in column order only",
+			    what.ptr);
+		sch_buf_release(&what);
 	}
 	sch_buf_addf(&up, "-- Merge of %s and %s: nothing to reconcile.\n",
 		     m.parents[0], m.parents[1]);

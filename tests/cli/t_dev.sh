@@ -176,6 +176,13 @@ expect_status 1 "$S" merge 0007_a 0008_b -m "merge tags" && one_line_error && ex
 [ "$(store_digest)" = "$d" ] || fail "store changed by a failing merge"
 rm -rf migrations/*_merge_tags
 expect_status 0 "$S" merge --no-check 0007_a 0008_b -m "merge tags" && check "merge --no-check skips the check"
+
+# both sides add a column to one table: only the column order differs
+newmig 0010_c1 0001_users "ALTER TABLE users ADD COLUMN c1 int;" "ALTER TABLE users DROP COLUMN c1;"
+newmig 0011_c2 0001_users "ALTER TABLE users ADD COLUMN c2 int;" "ALTER TABLE users DROP COLUMN c2;"
+expect_status 0 "$S" commit -q 2>/dev/null
+expect_status 0 "$S" merge 0010_c1 0011_c2 -m "merge columns" && expect_err "columns in different orders" \
+	&& expect_err "table public.users" && check "columns added by both sides: merged, the column order reported"
 [ "$(leftover_dbs)" = 0 ] || fail "leftover databases at the end"
 
 finish

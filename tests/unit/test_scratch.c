@@ -339,3 +339,27 @@ Test(scratch, dev_bindir_names_a_missing_pg_bindir)
 	cr_assert_eq(sch_dev_bindir(&b), 0, "%s", sch_error_msg());
 	sch_buf_release(&b);
 }
+
+Test(scratch, columns_added_by_both_sides_differ_only_in_order)
+{
+	struct sch_scratch s;
+	struct sch_mergecheck mc;
+
+	mig("0001_a", "", "CREATE TABLE u (id int);\n", "DROP TABLE u;\n");
+	mig("0002_b", "parent 0001_a\n", "ALTER TABLE u ADD COLUMN b int;\n",
+	    "ALTER TABLE u DROP COLUMN b;\n");
+	mig("0003_c", "parent 0001_a\n", "ALTER TABLE u ADD COLUMN c int;\n",
+	    "ALTER TABLE u DROP COLUMN c;\n");
+	store_all();
+	cr_assert_eq(sch_scratch_open(&s, &ctx), 0, "%s", sch_error_msg());
+	cr_assert_eq(sch_scratch_mergecheck(&mc, &s, ctx.txn, id_of("0002_b"),
+					    id_of("0003_c"), NULL), 0, "%s",
+		     sch_error_msg());
+	cr_assert_not(mc.failed, "%s", mc.why.ptr);
+	cr_assert_not(mc.differ);
+	cr_assert(mc.column_order);
+	cr_assert_eq(mc.orders.n, 1);
+	cr_assert_str_eq(mc.orders.v[0], "table public.u");
+	sch_mergecheck_release(&mc);
+	sch_scratch_close(&s);
+}

@@ -78,3 +78,25 @@ Test(statediff, distant_changes_make_two_hunks)
 	sch_buf_release(&b);
 	sch_buf_release(&out);
 }
+
+Test(statediff, column_order_alone_is_told_apart)
+{
+	const char *a = "table public.t\n  column id integer\n  column b int\n"
+			"  column c int\n  constraint k PRIMARY KEY (id)\n"
+			"view public.v\n  select 1\n";
+	const char *b = "table public.t\n  column id integer\n  column c int\n"
+			"  column b int\n  constraint k PRIMARY KEY (id)\n"
+			"view public.v\n  select 1\n";
+	const char *c = "table public.t\n  column id integer\n  column c text\n"
+			"  column b int\n  constraint k PRIMARY KEY (id)\n"
+			"view public.v\n  select 1\n";
+	const char *d = "table public.t\n  column id integer\n  column c int\n"
+			"  column b int\n  constraint k PRIMARY KEY (id)\n";
+
+	cr_assert(sch_statediff_column_order_only(a, strlen(a), a, strlen(a)));
+	cr_assert(sch_statediff_column_order_only(a, strlen(a), b, strlen(b)));
+	cr_assert_not(sch_statediff_column_order_only(a, strlen(a), c,
+						      strlen(c)));
+	cr_assert_not(sch_statediff_column_order_only(a, strlen(a), d,
+						      strlen(d)));
+}
