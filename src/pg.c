@@ -1162,10 +1162,12 @@ int sch_pg_rollback(struct sch_pg *pg)
  * Reads a synced pipeline's results up to its sync: for each statement
  * sent, its result and then NULL; errors of the implicit commit arrive
  * after the last statement, before the sync. Keeps the first failure
- * (rc non-zero on entry keeps that one). Returns 0 or SCH_EDB.
+ * (rc non-zero on entry keeps that one). When out is non-NULL, out[i]
+ * receives statement i's result while every statement succeeds. Returns
+ * 0 or SCH_EDB.
  */
 static int read_batch(struct sch_pg *pg, const struct sch_pg_stmt *stmts,
-		      size_t sent, int rc)
+		      size_t sent, int rc, struct sch_pg_result **out)
 {
 	PGresult *res;
 	size_t i = 0;
@@ -1195,17 +1197,24 @@ static int read_batch(struct sch_pg *pg, const struct sch_pg_stmt *stmts,
 			rc = check_result(pg, res, i < sent ? stmts[i].expect
 							     : SCH_PG_COMMAND,
 					  (long)i);
+		if (!rc && out && i < sent && !out[i]) {
+			out[i] = (struct sch_pg_result *)res;
+			res = NULL;
+		}
 		PQclear(res);
 	}
 	return rc;
 }
 
-int sch_pg_batch(struct sch_pg *pg, const struct sch_pg_stmt *stmts,
-		 size_t n)
+static int run_batch(struct sch_pg *pg, const struct sch_pg_stmt *stmts,
+		     size_t n, struct sch_pg_result **out)
 {
 	size_t i, sent = 0;
 	int rc = 0;
 
+	if (out)
+		for (i = 0; i < n; i++)
+			out[i] = NULL;
 	if (n == 0 || n > INT_MAX)
 		return sch_error_set(SCH_EINVAL, "empty or oversized batch");
 	if (PQenterPipelineMode(pg->conn) != 1)
@@ -1224,11 +1233,28 @@ int sch_pg_batch(struct sch_pg *pg, const struct sch_pg_stmt *stmts,
 			rc = fail_conn(pg, "cannot send the batch");
 		goto out;
 	}
-	rc = read_batch(pg, stmts, sent, rc);
+	rc = read_batch(pg, stmts, sent, rc, out);
 out:
 	if (PQexitPipelineMode(pg->conn) != 1 && !rc)
 		rc = fail_conn(pg, "cannot leave pipeline mode");
+	if (rc && out)
+		for (i = 0; i < n; i++) {
+			PQclear((PGresult *)out[i]);
+			out[i] = NULL;
+		}
 	return rc;
+}
+
+int sch_pg_batch(struct sch_pg *pg, const struct sch_pg_stmt *stmts,
+		 size_t n)
+{
+	return run_batch(pg, stmts, n, NULL);
+}
+
+int sch_pg_batch_results(struct sch_pg *pg, struct sch_pg_result **out,
+			 const struct sch_pg_stmt *stmts, size_t n)
+{
+	return run_batch(pg, stmts, n, out);
 }
 
 /* ---- COPY ---- */

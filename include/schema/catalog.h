@@ -22,6 +22,11 @@
  * rules by name, then the comment. No OIDs, owners or privileges appear.
  * Names and expressions are printed with an empty search_path, as pg_dump
  * does, so they are schema-qualified and do not depend on the session.
+ * An index line reads "index " and pg_get_indexdef()'s text, a constraint
+ * line "constraint <name> " and pg_get_constraintdef()'s; on servers 15 to
+ * 17 that text is rebuilt by the client from the raw catalog columns
+ * (the server deparses only expressions), byte for byte the same, so state
+ * ids do not depend on which way it was built.
  *
  * Managed schemas: the names listed in core.schemas (separated by commas
  * or blanks), else every schema but pg_catalog, information_schema, pg_*

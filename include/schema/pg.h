@@ -286,6 +286,14 @@ struct sch_pg_stmt {
 int sch_pg_batch(struct sch_pg *pg, const struct sch_pg_stmt *stmts,
 		 size_t n);
 
+/*
+ * The same, keeping the results: out[i] (n entries, the caller's array)
+ * receives statement i's result, to be freed with sch_pg_result_free().
+ * On failure every out[i] is NULL. Returns what sch_pg_batch() returns.
+ */
+int sch_pg_batch_results(struct sch_pg *pg, struct sch_pg_result **out,
+			 const struct sch_pg_stmt *stmts, size_t n);
+
 /* ---- COPY ---- */
 
 /*
