@@ -6,7 +6,8 @@
 #   one_line_error               stderr has exactly one "schema: error:" line
 #   store_digest                 a digest of every LMDB database
 set -u
-S=${SCHEMA_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/schema}
+LIB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+S=${SCHEMA_BIN:-$LIB_TOP/schema}
 PG_CLUSTER=${PG_CLUSTER:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/pg-cluster.sh}
 export SCHEMA_AUTHOR_NAME="Test Author" SCHEMA_AUTHOR_EMAIL="test@example.com"
 export SCHEMA_AUTHOR_DATE=1700000000
@@ -152,9 +153,9 @@ sql() {
 # A repository holding the example history of migrations/.
 make_example() {
 	local dir=$1 src
-	src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/migrations
+	src=$LIB_TOP/migrations
 	mkdir -p "$dir" && cd "$dir" || return 1
-	cp -r "$src" migrations
+	cp -r "$src" migrations || return 1
 	rm -rf migrations/tasks
 	"$S" init -q && "$S" commit -q
 }
