@@ -357,19 +357,30 @@ static const char q_statistics[] =
 	" ON n.oid = s.stxnamespace WHERE " MANAGED("s.stxnamespace")
 	NOT_EXT("s.oid");
 
+/* Collations the managed schemas define: every column of pg_collation but
+ * the identity, owner and library version (whatever this server major
+ * has: provider, locales, determinism, rules). */
+static const char q_collations[] =
+	"SELECT 'collation ' || " QNAME("n.nspname", "co.collname") ", '0',"
+	" (to_jsonb(co) - 'oid' - 'collname' - 'collnamespace' - 'collowner'"
+	" - 'collversion')::text || " COMMENT("pg_collation", "co.oid", "0")
+	" FROM pg_collation co JOIN pg_namespace n"
+	" ON n.oid = co.collnamespace WHERE " MANAGED("co.collnamespace")
+	NOT_EXT("co.oid");
+
 /* The queries in the order they run; the attribute map (q_columns) is
  * read before the raw indexes and constraints are rendered. */
 enum {
 	Q_SCHEMAS, Q_RELATIONS, Q_COLUMNS, Q_CONSTRAINTS, Q_INDEXES,
 	Q_TRIGGERS, Q_POLICIES, Q_RULES, Q_FUNCTIONS, Q_TYPES, Q_EXTENSIONS,
-	Q_STATISTICS, Q_OPCLASSES, Q_CASTS, Q_COLLATIONS, NQUERIES
+	Q_STATISTICS, Q_COLLOBJS, Q_OPCLASSES, Q_CASTS, Q_COLLATIONS, NQUERIES
 };
 
 static const char *const queries[NQUERIES] = {
 	q_schemas,  q_relations, q_columns,   q_constraints,
 	q_indexes,  q_triggers,  q_policies,  q_rules,
 	q_functions, q_types,    q_extensions, q_statistics,
-	NULL, NULL, NULL,
+	q_collations, NULL, NULL, NULL,
 };
 
 /* The same with indexes and constraints from raw columns. */
@@ -377,7 +388,7 @@ static const char *const raw_queries[NQUERIES] = {
 	q_schemas,  q_relations, q_columns,   q_raw_constraints,
 	q_raw_indexes, q_triggers, q_policies, q_rules,
 	q_functions, q_types,    q_extensions, q_statistics,
-	q_raw_opclasses, q_raw_casts, q_raw_collations,
+	q_collations, q_raw_opclasses, q_raw_casts, q_raw_collations,
 };
 
 /* One row: offsets into the arena (line SIZE_MAX when NULL). */

@@ -549,3 +549,14 @@ Test(catalog, entry_names_drop_the_kind)
 	cr_assert_str_eq(sch_catalog_entry_name("function a.f(integer,text)"),
 			 "a.f(integer,text)");
 }
+
+Test(catalog, collations_defined_in_a_managed_schema_are_part_of_the_state)
+{
+	differ("", "CREATE COLLATION app.c1 (provider = libc, locale = 'C')",
+	       "CREATE COLLATION app.c1 (provider = libc, locale = 'POSIX')");
+	differ("", "CREATE COLLATION app.c1 (provider = icu, locale = 'und',"
+	       " deterministic = false)",
+	       "CREATE COLLATION app.c1 (provider = icu, locale = 'und')");
+	differ("", "CREATE COLLATION app.c1 (provider = libc, locale = 'C')",
+	       "CREATE COLLATION app.c2 (provider = libc, locale = 'C')");
+}
