@@ -211,6 +211,16 @@ int sch_cmd_print_sigs(const char *prefix, struct sch_txn *t,
 		       const struct sch_trusted *tr, const struct sch_id *id,
 		       const char *tag);
 
+/*
+ * Adds the signatures of revision id to the JSON object o, as log --json
+ * and show --json print them: "signatures" (an array of {"signer",
+ * "key" (fingerprint), "status": "good"|"untrusted"|"bad"}) and
+ * "signature" (the best of them, or null when unsigned). Returns 0 or a
+ * store error.
+ */
+int sch_cmd_sigs_json(struct json_t *o, struct sch_txn *t,
+		      const struct sch_trusted *tr, const struct sch_id *id);
+
 /* The directory name a revision was committed from, or NULL (malloc'd). */
 char *sch_cmd_dir_name(struct sch_txn *t, const struct sch_id *id);
 
