@@ -97,7 +97,8 @@ static int snapshot_side(struct sch_buf *text, struct sch_id *id,
 }
 
 /*
- * One side of a diff (docs/commands.md, "diff"): `snapshot:<prefix>` is
+ * One side of a diff (docs/snapshots.md, "The schema's state, and
+ * diff"): `snapshot:<prefix>` is
  * a snapshot; 4 to 64 hex digits name a state object, a listed snapshot
  * or a revision by prefix, and must name exactly one of those kinds; any
  * other spec is a revision spec (its recorded state).
