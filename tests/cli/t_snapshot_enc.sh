@@ -258,18 +258,28 @@ expect_status 4 "$S" diff "$old" head && expect_err "snapshot ${old:0:12} has no
 	&& check "a snapshot from before states were recorded: said so, exit 4"
 "$S" snapshots --delete "$old" >/dev/null
 
-# --- ambiguity between kinds: a prefix naming a snapshot and a revision
-rev_ids=$("$S" log --full --oneline | cut -c1-64)
-snap_ids=$(snap_json | sed -n 's/.*"id": "\([0-9a-f]*\)".*/\1/p')
-amb=
-for r in $rev_ids; do for s in $snap_ids; do
-	[ "${r:0:4}" = "${s:0:4}" ] && amb=${r:0:4}
-done; done
-if [ -n "$amb" ]; then
-	expect_status 4 "$S" diff "$amb" head && expect_err "ambiguous" && check "a prefix of both a snapshot and a revision is ambiguous"
-else
-	check "(no shared 4-digit prefix between snapshots and revisions to test ambiguity on)"
-fi
+# --- ambiguity between kinds: a snapshot made to share a revision's prefix
+rev=$("$S" log --full --oneline -n 1 | cut -c1-64)
+python3 - "${rev:0:4}" "$T/amb.txt" <<'PY'
+import hashlib, sys
+want, out = sys.argv[1], sys.argv[2]
+z = "0" * 64
+for t in range(1, 10**7):
+    body = ("snapshot 1\ntime %d\ndatabase d\nserver 150000\nencoding UTF8\npre-data %s\npost-data %s\n" % (t, z, z)).encode()
+    raw = b"snap %d\0" % len(body) + body
+    oid = hashlib.blake2b(raw, digest_size=32).hexdigest()
+    if oid.startswith(want):
+        break
+open(out, "w").write("VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n %s\n %s\nDATA=END\n" % (oid, (b"r" + raw).hex()))
+PY
+amb=$(sed -n '5s/^ //p' "$T/amb.txt")
+mdb_load -s objects -f "$T/amb.txt" .schema/store
+printf 'VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n %s\n \nDATA=END\n' "$amb" | mdb_load -s snapshots .schema/store
+expect_status 4 "$S" diff "${rev:0:4}" head && expect_err "is ambiguous" && expect_err "snapshot ${amb:0:12}" \
+	&& expect_err "revision ${rev:0:12}" && one_line_error && check "a prefix of both a snapshot and a revision is ambiguous, each named"
+expect_status 4 "$S" diff "snapshot:${amb:0:4}" head && expect_err "has no recorded state" \
+	&& check "snapshot: settles it"
+"$S" snapshots --delete "$amb" >/dev/null
 
 # --- bad input
 expect_status 2 "$S" backup --encrypt=yes && one_line_error && check "--encrypt takes no value: exit 2"
