@@ -122,17 +122,14 @@ static int resolve_side(struct sch_buf *text, struct sch_id *id,
 		int rr = sch_object_resolve_prefix(&rv, ctx->txn, spec,
 						   SCH_OBJ_REV);
 		int kinds = !rs + !rn + !rr;
-		if (rs == SCH_EAMBIGUOUS || rn == SCH_EAMBIGUOUS ||
-		    rr == SCH_EAMBIGUOUS) {
-			/* the message of the first ambiguous kind */
-			return rs == SCH_EAMBIGUOUS
-				       ? sch_object_resolve_prefix(&st, ctx->txn,
-								   spec,
-								   SCH_OBJ_STATE)
-				       : rn == SCH_EAMBIGUOUS
-				       ? sch_snapshot_resolve(&sn, ctx->txn, spec)
-				       : sch_revspec_one(&rev, ctx->txn, spec);
-		}
+		/* ambiguous within one kind: that kind's own message */
+		if (rs == SCH_EAMBIGUOUS)
+			return sch_object_resolve_prefix(&st, ctx->txn, spec,
+							 SCH_OBJ_STATE);
+		if (rn == SCH_EAMBIGUOUS)
+			return sch_snapshot_resolve(&sn, ctx->txn, spec);
+		if (rr == SCH_EAMBIGUOUS)
+			return sch_revspec_one(&rev, ctx->txn, spec);
 		if (kinds > 1) {
 			struct sch_buf b = SCH_BUF_INIT;
 			char sh[SCH_SHORT_LEN + 1];
