@@ -125,6 +125,8 @@ void sch_manifest_objects(const struct sch_manifest *m, struct sch_id **blobs,
 	for (size_t i = 0; i < m->ntables; i++)
 		for (size_t j = 0; j < m->tables[i].nparts; j++) {
 			const struct sch_mf_part *p = &m->tables[i].parts[j];
+			if (!p->nchunks)
+				continue; /* chunks may be NULL */
 			memcpy(*chunks + nc, p->chunks,
 			       p->nchunks * sizeof(**chunks));
 			nc += p->nchunks;
