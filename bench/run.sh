@@ -194,6 +194,10 @@ for d in pgb rnd; do
 done
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 
+echo
+echo "== encrypted snapshots: backup --encrypt against a plain backup of the same database"
+sh "$top/bench/enc_bench.sh" "$S" "$url"
+
 # signatures: require-signed over a 10,000-revision path
 sh "$top/bench/sign_bench.sh" "$S"
 

@@ -1,5 +1,6 @@
 /* cmdutil.c - helpers shared by the commands. */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,42 @@ int sch_cmd_print_sigs(const char *prefix, struct sch_txn *t,
 		bad += res[i].status == SCH_SIG_BAD;
 	}
 	return bad;
+}
+
+int sch_cmd_sigs_json(struct json_t *o, struct sch_txn *t,
+		      const struct sch_trusted *tr, const struct sch_id *id)
+{
+	struct sch_sig_result res[16];
+	json_t *a = json_array(), *best = NULL;
+	size_t n = 0;
+	int rc = sch_sig_check(res, 16, &n, t, tr, id, NULL, 0);
+
+	if (rc) {
+		json_decref(a);
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_object();
+		char st[16];
+		/* lowercase in JSON: good, bad, untrusted */
+		snprintf(st, sizeof(st), "%s", res[i].status == SCH_SIG_BAD
+						       ? "bad"
+						       : sch_sig_status_name(
+								 res[i].status));
+		json_object_set_new(e, "signer", json_string(res[i].name));
+		json_object_set_new(e, "key", json_string(res[i].fpr));
+		json_object_set_new(e, "status", json_string(st));
+		json_array_append_new(a, e);
+	}
+	/* the summary: a good one, else an untrusted one, else a bad one */
+	for (int want = SCH_SIG_GOOD; want <= SCH_SIG_BAD && !best; want++)
+		for (size_t i = 0; i < n && !best; i++)
+			if ((int)res[i].status == want)
+				best = json_array_get(a, i);
+	json_object_set_new(o, "signature", best ? json_deep_copy(best)
+						 : json_null());
+	json_object_set_new(o, "signatures", a);
+	return 0;
 }
 
 int sch_cmd_operator_key(struct sch_key *out, const struct sch_ctx *ctx)

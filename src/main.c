@@ -12,6 +12,7 @@
 #include "schema/buf.h"
 #include "schema/cmd.h"
 #include "schema/error.h"
+#include "schema/object.h"
 #include "schema/refs.h"
 #include "schema/ui.h"
 
@@ -264,6 +265,7 @@ int main(int argc, char **argv)
 	int i = 1, rc;
 
 	memset(&ctx, 0, sizeof(ctx));
+	sch_object_lib_init();
 	opterr = 0;
 	hide_passwords(argc, argv);
 	ctx.repo_opt = getenv("SCHEMA_DIR");

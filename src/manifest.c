@@ -4,6 +4,7 @@
 
 #include "schema/error.h"
 #include "schema/manifest.h"
+#include "schema/seal.h"
 
 void sch_manifest_init(struct sch_manifest *m)
 {
@@ -33,6 +34,9 @@ void sch_manifest_release(struct sch_manifest *m)
 		free(t->parts);
 	}
 	free(m->tables);
+	free(m->blobs);
+	free(m->chunks);
+	free(m->box);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -72,10 +76,73 @@ static void add_id(struct sch_buf *out, const char *key,
 	sch_buf_addf(out, "%s %s\n", key, hex);
 }
 
+void sch_manifest_format_envelope(struct sch_buf *out,
+				  const struct sch_manifest *m, size_t boxlen)
+{
+	sch_buf_addf(out, "sealed-snapshot %d\ntime %lld\n",
+		     SCH_MANIFEST_SEALED_VERSION, (long long)m->time);
+	add_id(out, "key", &m->key_id);
+	for (size_t i = 0; i < m->nblobs; i++)
+		add_id(out, "blob", &m->blobs[i]);
+	for (size_t i = 0; i < m->nchunks; i++)
+		add_id(out, "chunk", &m->chunks[i]);
+	sch_buf_addf(out, "sealed %zu\n", boxlen);
+}
+
+static int id_cmp_v(const void *a, const void *b)
+{
+	return sch_id_cmp(a, b);
+}
+
+static size_t sort_unique(struct sch_id *v, size_t n)
+{
+	size_t k = 0;
+
+	if (n)
+		qsort(v, n, sizeof(*v), id_cmp_v);
+	for (size_t i = 0; i < n; i++)
+		if (!k || sch_id_cmp(&v[k - 1], &v[i]))
+			v[k++] = v[i];
+	return k;
+}
+
+void sch_manifest_objects(const struct sch_manifest *m, struct sch_id **blobs,
+			  size_t *nblobs, struct sch_id **chunks,
+			  size_t *nchunks)
+{
+	size_t nb = 0, nc = 0, cap = 1;
+
+	*blobs = xmalloc(3 * sizeof(**blobs));
+	if (m->has_state_blob)
+		(*blobs)[nb++] = m->state_blob;
+	(*blobs)[nb++] = m->pre_data;
+	(*blobs)[nb++] = m->post_data;
+	*nblobs = sort_unique(*blobs, nb);
+	for (size_t i = 0; i < m->ntables; i++)
+		for (size_t j = 0; j < m->tables[i].nparts; j++)
+			cap += m->tables[i].parts[j].nchunks;
+	*chunks = xmalloc(cap * sizeof(**chunks));
+	for (size_t i = 0; i < m->ntables; i++)
+		for (size_t j = 0; j < m->tables[i].nparts; j++) {
+			const struct sch_mf_part *p = &m->tables[i].parts[j];
+			if (!p->nchunks)
+				continue; /* chunks may be NULL */
+			memcpy(*chunks + nc, p->chunks,
+			       p->nchunks * sizeof(**chunks));
+			nc += p->nchunks;
+		}
+	*nchunks = sort_unique(*chunks, nc);
+}
+
 void sch_manifest_format(struct sch_buf *out, const struct sch_manifest *m)
 {
+	if (m->sealed && !m->opened) {
+		sch_manifest_format_envelope(out, m, m->boxlen);
+		sch_buf_add(out, m->box, m->boxlen);
+		return;
+	}
 	sch_buf_addf(out, "snapshot %d\ntime %lld\ndatabase",
-		     SCH_MANIFEST_VERSION, (long long)m->time);
+		     m->has_state ? 2 : 1, (long long)m->time);
 	add_word(out, m->database);
 	sch_buf_addf(out, "\nserver %ld\nencoding", m->server);
 	add_word(out, m->encoding);
@@ -87,6 +154,16 @@ void sch_manifest_format(struct sch_buf *out, const struct sch_manifest *m)
 	}
 	for (size_t i = 0; i < m->nheads; i++)
 		add_id(out, "head", &m->heads[i]);
+	if (m->has_state) {
+		char hex[SCH_HEX_LEN + 1];
+		sch_id_hex(hex, &m->state);
+		sch_buf_addf(out, "state %s", hex);
+		if (m->has_state_blob) {
+			sch_id_hex(hex, &m->state_blob);
+			sch_buf_addf(out, " %s", hex);
+		}
+		sch_buf_addch(out, '\n');
+	}
 	add_id(out, "pre-data", &m->pre_data);
 	add_id(out, "post-data", &m->post_data);
 	for (size_t i = 0; i < m->nseqs; i++) {
@@ -376,19 +453,90 @@ out:
 	return rc;
 }
 
-int sch_manifest_parse(struct sch_manifest *m, const void *data, size_t len)
+/* Ids of lines `key <id>`, strictly ascending; at least `min`. */
+static int id_lines(struct cur *c, const char *key, size_t min,
+		    struct sch_id **out, size_t *n)
+{
+	int rc = 0;
+
+	while (next_is(c, key)) {
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		TRY(id_field(c, &(*out)[*n]));
+		TRY(line_end(c));
+		if (*n && sch_id_cmp(&(*out)[*n - 1], &(*out)[*n]) >= 0)
+			return bad(c, "ids not sorted or repeated");
+		(*n)++;
+	}
+	if (*n < min) {
+		c->line++;
+		return sch_error_set(SCH_ECORRUPT, "snapshot manifest line %zu: "
+				     "'%s' expected", c->line, key);
+	}
+out:
+	return rc;
+}
+
+static int parse_envelope(struct cur *c, struct sch_manifest *m)
+{
+	uint64_t v;
+	int rc;
+
+	m->sealed = 1;
+	TRY(expect(c, "sealed-snapshot"));
+	TRY(u64(c, &v));
+	if (v != SCH_MANIFEST_SEALED_VERSION) {
+		rc = bad(c, "unknown sealed snapshot format version");
+		goto out;
+	}
+	TRY(line_end(c));
+	TRY(expect(c, "time"));
+	TRY(i64(c, &m->time));
+	TRY(line_end(c));
+	TRY(expect(c, "key"));
+	TRY(id_field(c, &m->key_id));
+	TRY(line_end(c));
+	TRY(id_lines(c, "blob", 1, &m->blobs, &m->nblobs));
+	TRY(id_lines(c, "chunk", 0, &m->chunks, &m->nchunks));
+	TRY(expect(c, "sealed"));
+	TRY(u64(c, &v));
+	TRY(line_end(c));
+	if (v != (uint64_t)(c->end - c->p)) {
+		rc = bad(c, "sealed length does not match the bytes that follow");
+		goto out;
+	}
+	if (v < SCH_SEAL_OVERHEAD) {
+		rc = bad(c, "sealed box too short");
+		goto out;
+	}
+	m->boxlen = (size_t)v;
+	m->box = xmalloc(m->boxlen);
+	memcpy(m->box, c->p, m->boxlen);
+	c->p = c->end;
+out:
+	return rc;
+}
+
+static int parse_plain(struct sch_manifest *m, const void *data, size_t len,
+		       int inner)
 {
 	struct cur c = { data, (const char *)data + len, 0, NULL, 0, NULL };
 	uint64_t v;
 	int rc;
 
 	sch_manifest_init(m);
+	if (!inner && len > 16 && !memcmp(data, "sealed-snapshot ", 16))
+		return parse_envelope(&c, m);
 	TRY(expect(&c, "snapshot"));
 	TRY(u64(&c, &v));
-	if (v != SCH_MANIFEST_VERSION) {
+	if (v != 1 && v != SCH_MANIFEST_VERSION) {
 		rc = bad(&c, "unknown snapshot format version");
 		goto out;
 	}
+	if (inner && v != SCH_MANIFEST_VERSION) {
+		rc = bad(&c, "a sealed manifest is version 2");
+		goto out;
+	}
+	m->version = (int)v;
 	TRY(line_end(&c));
 	TRY(expect(&c, "time"));
 	TRY(i64(&c, &m->time));
@@ -416,6 +564,22 @@ int sch_manifest_parse(struct sch_manifest *m, const void *data, size_t len)
 		TRY(id_field(&c, &m->heads[m->nheads]));
 		m->nheads++;
 		TRY(line_end(&c));
+	}
+	if (m->version >= 2) {
+		TRY(expect(&c, "state"));
+		TRY(id_field(&c, &m->state));
+		m->has_state = 1;
+		if (c.f <= c.l + c.len) {
+			TRY(id_field(&c, &m->state_blob));
+			m->has_state_blob = 1;
+		}
+		TRY(line_end(&c));
+		if (m->has_state_blob != inner) {
+			rc = bad(&c, inner ? "the state's sealed blob is missing"
+					   : "a state blob outside a sealed "
+					     "manifest");
+			goto out;
+		}
 	}
 	TRY(expect(&c, "pre-data"));
 	TRY(id_field(&c, &m->pre_data));
@@ -447,5 +611,20 @@ int sch_manifest_parse(struct sch_manifest *m, const void *data, size_t len)
 		rc = bad(&c, "unexpected line");
 	}
 out:
+	return rc;
+}
+
+int sch_manifest_parse(struct sch_manifest *m, const void *data, size_t len)
+{
+	return parse_plain(m, data, len, 0);
+}
+
+int sch_manifest_parse_sealed(struct sch_manifest *m, const void *data,
+			      size_t len)
+{
+	int rc = parse_plain(m, data, len, 1);
+
+	if (rc)
+		rc = sch_error_wrap(rc, "sealed");
 	return rc;
 }

@@ -15,10 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "schema/catalog.h"
 #include "schema/chunker.h"
 #include "schema/error.h"
 #include "schema/pg.h"
 #include "schema/registry.h"
+#include "schema/seal.h"
 #include "schema/snapshot.h"
 
 extern char **environ;
@@ -36,6 +38,13 @@ static const char session_sql[] =
 	"SET standard_conforming_strings = on; SET row_security = off; "
 	"SET statement_timeout = 0; SET lock_timeout = 0; "
 	"SET idle_in_transaction_session_timeout = 0";
+
+/* The associated data of sealed objects (docs/formats.md, 8.4): a box
+ * made for one role never opens in another. */
+#define AD_CHUNK "schema-chunk-v1"
+#define AD_BLOB "schema-blob-v1"
+#define AD_INDEX "schema-chunk-index-v1"
+#define ADLEN(s) (sizeof(s) - 1)
 
 /* Schemas that are never user data. */
 #define SYSTEM_NS(col)                                                   \
@@ -439,6 +448,8 @@ struct citem {
 	size_t len;
 	struct sch_id id;
 	struct sch_buf value;	/* empty when stored already */
+	unsigned char idx[SCH_SEAL_TAG_LEN]; /* sealed: the index key */
+	int has_idx, indexed;	/* sealed: found through the index */
 };
 
 struct bk {
@@ -683,11 +694,50 @@ struct worker {
 	pthread_t th;
 };
 
+/*
+ * A chunk of an encrypted backup: its index key is a keyed tag of the
+ * plaintext; when the index names a stored sealed chunk, that is its id
+ * and nothing is compressed or sealed. Otherwise the chunk is encoded
+ * (compressed) as any object would be, and the encoding sealed: the box's
+ * header derives from exactly the bytes it encrypts, so a nonce is never
+ * used for two different plaintexts, whatever the compression level.
+ */
+static int seal_chunk(struct bk *bk, struct sch_txn *rt, struct citem *it,
+		      struct sch_buf *inner, struct sch_buf *box)
+{
+	const struct sch_seal_key *k = bk->o->key;
+	const void *v;
+	size_t vl;
+	int rc;
+
+	sch_seal_tag(it->idx, k, AD_INDEX, ADLEN(AD_INDEX), it->data, it->len);
+	it->has_idx = 1;
+	if (!sch_kv_get(rt, SCH_DB_SEALED, it->idx, sizeof(it->idx), &v, &vl) &&
+	    vl == SCH_ID_LEN) {
+		memcpy(it->id.b, v, SCH_ID_LEN);
+		if (sch_object_exists(rt, &it->id)) {
+			it->indexed = 1;
+			return 0;
+		}
+	}
+	rc = sch_object_encode(inner, SCH_OBJ_CHUNK, it->data, it->len,
+			       bk->o->level < 0 ? SCH_SNAP_LEVEL_DEFAULT
+						: bk->o->level);
+	if (rc)
+		return rc;
+	sch_seal(box, k, NULL, AD_CHUNK, ADLEN(AD_CHUNK), inner->ptr,
+		 inner->len);
+	sch_object_hash(&it->id, SCH_OBJ_CHUNK, box->ptr, box->len);
+	return sch_object_encode(&it->value, SCH_OBJ_CHUNK, box->ptr, box->len,
+				 0);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct bk *bk = w->bk;
 	struct sch_txn *rt = NULL;
+	struct sch_buf inner = SCH_BUF_INIT, box = SCH_BUF_INIT;
 	void *p;
 	int rc;
 
@@ -696,8 +746,15 @@ static void *worker_main(void *arg)
 		err_keep(&bk->err, rc);
 	while (!rc && q_pop(&bk->chunks, &p, -1) == 1) {
 		struct citem *it = p;
-		sch_object_hash(&it->id, SCH_OBJ_CHUNK, it->data, it->len);
-		if (!sch_object_exists(rt, &it->id)) {
+		if (bk->o->key) {
+			rc = seal_chunk(bk, rt, it, &inner, &box);
+			if (rc)
+				err_keep(&bk->err, rc);
+		} else {
+			sch_object_hash(&it->id, SCH_OBJ_CHUNK, it->data,
+					it->len);
+		}
+		if (!bk->o->key && !sch_object_exists(rt, &it->id)) {
 			rc = sch_object_encode(&it->value, SCH_OBJ_CHUNK,
 					       it->data, it->len,
 					       bk->o->level < 0
@@ -715,6 +772,8 @@ static void *worker_main(void *arg)
 		}
 	}
 	sch_txn_abort(rt);
+	sch_buf_release(&inner);
+	sch_buf_release(&box);
 	sch_object_thread_cleanup();
 	q_done(&bk->results);
 	if (atomic_load(&bk->err.failed)) {
@@ -1096,6 +1155,69 @@ static void report(sch_snap_progress_fn *fn, void *arg, const char *phase,
 	fn(arg, &p);
 }
 
+/*
+ * Captures the schema's state under the backup's snapshot. The data
+ * connections' settings (DateStyle and the others) are reset to the
+ * session defaults for it, so the text is the one `schema state` and
+ * commit record, then set again.
+ */
+static int capture_state(struct sch_buf *out, struct sch_pg *pg,
+			 const struct sch_catalog_opts *co)
+{
+	struct sch_catalog_opts none = { NULL, NULL };
+	int rc = sch_pg_exec_script(pg, "RESET DateStyle; RESET IntervalStyle; "
+				    "RESET extra_float_digits; RESET "
+				    "bytea_output");
+
+	if (!rc)
+		rc = sch_catalog_capture(out, pg, co ? co : &none);
+	if (!rc)
+		rc = sch_pg_exec_script(pg, session_sql);
+	if (rc)
+		rc = sch_error_wrap(rc, "capturing the schema's state");
+	return rc;
+}
+
+/* Stores data as a sealed blob: the object encoding of the blob, sealed. */
+static int put_sealed_blob(struct sch_id *out, struct sch_txn *w,
+			   const struct sch_seal_key *k, const void *data,
+			   size_t len)
+{
+	struct sch_buf inner = SCH_BUF_INIT, box = SCH_BUF_INIT;
+	int rc = sch_object_encode(&inner, SCH_OBJ_BLOB, data, len, -1);
+
+	if (!rc) {
+		sch_seal(&box, k, NULL, AD_BLOB, ADLEN(AD_BLOB), inner.ptr,
+			 inner.len);
+		rc = sch_object_put(out, w, SCH_OBJ_BLOB, box.ptr, box.len, 0);
+	}
+	sch_buf_release(&inner);
+	sch_buf_release(&box);
+	return rc;
+}
+
+/* The body of the snap object of m: its text, or sealed, the envelope
+ * and the box of its text. */
+static void snap_body(struct sch_buf *out, struct sch_manifest *m,
+		      const struct sch_seal_key *k)
+{
+	struct sch_buf inner = SCH_BUF_INIT, box = SCH_BUF_INIT;
+
+	if (!k) {
+		sch_manifest_format(out, m);
+		return;
+	}
+	m->key_id = k->id;
+	sch_manifest_objects(m, &m->blobs, &m->nblobs, &m->chunks,
+			     &m->nchunks);
+	sch_manifest_format(&inner, m);
+	sch_manifest_format_envelope(out, m, inner.len + SCH_SEAL_OVERHEAD);
+	sch_seal(&box, k, NULL, out->ptr, out->len, inner.ptr, inner.len);
+	sch_buf_add(out, box.ptr, box.len);
+	sch_buf_release(&inner);
+	sch_buf_release(&box);
+}
+
 /* The writer: takes encoded chunks and stores them in order of arrival,
  * keeping each stream's ids in order. */
 static int store_results(struct bk *bk, struct sch_txn *w,
@@ -1116,6 +1238,16 @@ static int store_results(struct bk *bk, struct sch_txn *w,
 							  it->value.len);
 				res->new_bytes += it->value.len;
 				res->new_objects++;
+				if (rc) {
+					err_keep(&bk->err, rc);
+					q_wake(&bk->chunks);
+					q_wake(&bk->results);
+				}
+			}
+			if (!rc && it->has_idx && !it->indexed) {
+				rc = sch_kv_put(w, SCH_DB_SEALED, it->idx,
+						sizeof(it->idx), it->id.b,
+						SCH_ID_LEN);
 				if (rc) {
 					err_keep(&bk->err, rc);
 					q_wake(&bk->chunks);
@@ -1155,7 +1287,7 @@ int sch_snapshot_backup(struct sch_backup_result *out, struct sch_store *store,
 	pthread_t ddl;
 	int nrd = 0, nwk = 0, have_ddl = 0;
 	struct sch_txn *w = NULL;
-	struct sch_buf body = SCH_BUF_INIT;
+	struct sch_buf body = SCH_BUF_INIT, state = SCH_BUF_INIT;
 	uint64_t total = 0;
 	double t0 = now_s();
 	int rc;
@@ -1186,6 +1318,8 @@ int sch_snapshot_backup(struct sch_backup_result *out, struct sch_store *store,
 	rc = begin_snapshot(pg[0], &bk.snapshot);
 	if (!rc)
 		rc = read_catalog(&bk, pg[0], &m);
+	if (!rc)
+		rc = capture_state(&state, pg[0], o->catalog);
 	for (int i = 1; i < NCONN && !rc; i++)
 		rc = begin_snapshot(pg[i], &bk.snapshot);
 	if (rc)
@@ -1267,23 +1401,43 @@ int sch_snapshot_backup(struct sch_backup_result *out, struct sch_store *store,
 	}
 	out->tables = m.ntables;
 	{
-		size_t before = 0;
-		rc = sch_object_put(&m.pre_data, w, SCH_OBJ_BLOB, bk.pre.ptr,
-				    bk.pre.len, -1);
-		if (!rc)
-			rc = sch_object_put(&m.post_data, w, SCH_OBJ_BLOB,
-					    bk.post.ptr, bk.post.len, -1);
+		const struct sch_seal_key *k = o->key;
+		sch_catalog_state_id(&m.state, state.ptr, state.len);
+		m.has_state = 1;
+		if (k) {
+			m.has_state_blob = 1;
+			rc = put_sealed_blob(&m.state_blob, w, k, state.ptr,
+					     state.len);
+			if (!rc)
+				rc = put_sealed_blob(&m.pre_data, w, k, bk.pre.ptr,
+						     bk.pre.len);
+			if (!rc)
+				rc = put_sealed_blob(&m.post_data, w, k,
+						     bk.post.ptr, bk.post.len);
+		} else {
+			struct sch_id sid;
+			rc = sch_object_put(&sid, w, SCH_OBJ_STATE, state.ptr,
+					    state.len, -1);
+			assert(rc || !sch_id_cmp(&sid, &m.state));
+			if (!rc)
+				rc = sch_object_put(&m.pre_data, w, SCH_OBJ_BLOB,
+						    bk.pre.ptr, bk.pre.len, -1);
+			if (!rc)
+				rc = sch_object_put(&m.post_data, w, SCH_OBJ_BLOB,
+						    bk.post.ptr, bk.post.len, -1);
+		}
 		if (rc)
 			goto out;
-		sch_manifest_format(&body, &m);
+		snap_body(&body, &m, k);
 		rc = sch_object_put(&out->id, w, SCH_OBJ_SNAP, body.ptr, body.len,
-				    -1);
+				    k ? 0 : -1);
 		if (!rc)
 			rc = sch_kv_put(w, SCH_DB_SNAPSHOTS, out->id.b, SCH_ID_LEN,
 					"", 0);
-		(void)before;
 		out->new_bytes += sch_object_stored_size(w, &m.pre_data) +
 				  sch_object_stored_size(w, &m.post_data) +
+				  sch_object_stored_size(w, k ? &m.state_blob
+							      : &m.state) +
 				  sch_object_stored_size(w, &out->id);
 	}
 	if (rc)
@@ -1307,6 +1461,7 @@ out:
 	sch_buf_release(&bk.pre);
 	sch_buf_release(&bk.post);
 	sch_buf_release(&body);
+	sch_buf_release(&state);
 	sch_pg_child_release(&bk.child);
 	sch_manifest_release(&m);
 	q_release(&bk.chunks);
@@ -1329,6 +1484,166 @@ int sch_snapshot_load(struct sch_manifest *out, struct sch_txn *t,
 		rc = sch_manifest_parse(out, body.ptr, body.len);
 	sch_buf_release(&body);
 	return rc;
+}
+
+/*
+ * The plaintext of a sealed object read as `body`: opened with key and
+ * the associated data of its type, then decoded. Returns 0 or
+ * SCH_ECORRUPT naming the object.
+ */
+static int unseal(struct sch_buf *out, const struct sch_seal_key *k,
+		  enum sch_otype want, const struct sch_id *id,
+		  const struct sch_buf *body)
+{
+	struct sch_buf inner = SCH_BUF_INIT, scratch = SCH_BUF_INIT;
+	const void *b;
+	size_t blen;
+	enum sch_otype type;
+	char hex[SCH_HEX_LEN + 1];
+	int rc;
+
+	rc = want == SCH_OBJ_CHUNK
+		     ? sch_seal_open(&inner, k, AD_CHUNK, ADLEN(AD_CHUNK),
+				     body->ptr, body->len)
+		     : sch_seal_open(&inner, k, AD_BLOB, ADLEN(AD_BLOB),
+				     body->ptr, body->len);
+	if (!rc)
+		rc = sch_object_unpack_value(&type, &b, &blen, &scratch,
+					     inner.ptr, inner.len);
+	if (!rc && type != want)
+		rc = sch_error_set(SCH_ECORRUPT, "sealed %s holds a %s",
+				   sch_otype_name(want), sch_otype_name(type));
+	if (!rc) {
+		sch_buf_reset(out);
+		sch_buf_add(out, b, blen);
+	} else {
+		sch_id_hex(hex, id);
+		rc = sch_error_wrap(SCH_ECORRUPT, "object %s is corrupt", hex);
+	}
+	sch_buf_release(&inner);
+	sch_buf_release(&scratch);
+	return rc;
+}
+
+/* Reads object id of type want into out: its body, or with k (a sealed
+ * snapshot's key) the plaintext it seals. tmp is scratch space. */
+static int read_obj(struct sch_buf *out, struct sch_buf *tmp,
+		    struct sch_txn *t, const struct sch_id *id,
+		    enum sch_otype want, const struct sch_seal_key *k)
+{
+	int rc;
+
+	if (!k || want == SCH_OBJ_STATE)
+		return sch_object_get_typed(out, t, id, want);
+	rc = sch_object_get_typed(tmp, t, id, want);
+	if (!rc)
+		rc = unseal(out, k, want, id, tmp);
+	return rc;
+}
+
+int sch_snapshot_open(struct sch_manifest *m, const struct sch_id *id,
+		      const struct sch_seal_key *key)
+{
+	struct sch_manifest in, env;
+	struct sch_buf ad = SCH_BUF_INIT, text = SCH_BUF_INIT;
+	struct sch_id *b = NULL, *c = NULL;
+	size_t nb = 0, nc = 0;
+	char sh[SCH_SHORT_LEN + 1], want[SCH_HEX_LEN + 1], have[SCH_HEX_LEN + 1];
+	int rc;
+
+	if (!m->sealed || m->opened)
+		return 0;
+	sch_id_short(sh, id);
+	sch_id_hex(want, &m->key_id);
+	if (!key) {
+		rc = sch_error_set(SCH_EUSAGE, "snapshot %s is encrypted and no "
+				   "key was given", sh);
+		sch_error_hint("name its key file in SCHEMA_BACKUP_KEY_FILE or "
+			       "in the environment's backup-key-file (key "
+			       "%.12s)", want);
+		return rc;
+	}
+	sch_id_hex(have, &key->id);
+	if (sch_id_cmp(&key->id, &m->key_id))
+		return sch_error_set(SCH_EREFUSED, "wrong key for snapshot %s: "
+				     "it is sealed with key %.12s, the key "
+				     "file holds key %.12s", sh, want, have);
+	sch_manifest_init(&in);
+	sch_manifest_format_envelope(&ad, m, m->boxlen);
+	rc = sch_seal_open(&text, key, ad.ptr, ad.len, m->box, m->boxlen);
+	if (rc) {
+		rc = sch_error_set(SCH_ECORRUPT, "snapshot %s: the sealed "
+				   "manifest does not authenticate with key "
+				   "%.12s: it was tampered with", sh, have);
+		goto out;
+	}
+	rc = sch_manifest_parse_sealed(&in, text.ptr, text.len);
+	if (rc) {
+		rc = sch_error_wrap(rc, "snapshot %s", sh);
+		goto out;
+	}
+	sch_manifest_objects(&in, &b, &nb, &c, &nc);
+	if (in.time != m->time || nb != m->nblobs || nc != m->nchunks ||
+	    memcmp(b, m->blobs, nb * sizeof(*b)) ||
+	    (nc && memcmp(c, m->chunks, nc * sizeof(*c)))) {
+		rc = sch_error_set(SCH_ECORRUPT, "snapshot %s: the envelope "
+				   "does not list what the sealed manifest "
+				   "names", sh);
+		goto out;
+	}
+	/* the box's content, with the envelope's fields kept */
+	env = *m;
+	*m = in;
+	sch_manifest_init(&in);
+	m->sealed = m->opened = 1;
+	m->key_id = env.key_id;
+	m->blobs = env.blobs;
+	m->nblobs = env.nblobs;
+	m->chunks = env.chunks;
+	m->nchunks = env.nchunks;
+	m->box = env.box;
+	m->boxlen = env.boxlen;
+out:
+	sch_manifest_release(&in);
+	sch_buf_release(&ad);
+	explicit_bzero(text.ptr, text.len);
+	sch_buf_release(&text);
+	free(b);
+	free(c);
+	return rc;
+}
+
+int sch_snapshot_state(struct sch_buf *text, struct sch_id *state,
+		       struct sch_txn *t, const struct sch_manifest *m,
+		       const struct sch_id *id, const struct sch_seal_key *key)
+{
+	struct sch_buf tmp = SCH_BUF_INIT;
+	struct sch_id check;
+	char sh[SCH_SHORT_LEN + 1];
+	int rc;
+
+	sch_id_short(sh, id);
+	if (!m->has_state) {
+		rc = sch_error_set(SCH_ENOTFOUND, "snapshot %s has no recorded "
+				   "state", sh);
+		sch_error_hint("it was taken before backups recorded the "
+			       "schema's state; restore it and diff the "
+			       "database");
+		return rc;
+	}
+	if (m->sealed)
+		rc = read_obj(text, &tmp, t, &m->state_blob, SCH_OBJ_BLOB, key);
+	else
+		rc = sch_object_get_typed(text, t, &m->state, SCH_OBJ_STATE);
+	sch_buf_release(&tmp);
+	if (rc)
+		return sch_error_wrap(rc, "the state of snapshot %s", sh);
+	sch_catalog_state_id(&check, text->ptr, text->len);
+	if (sch_id_cmp(&check, &m->state))
+		return sch_error_set(SCH_ECORRUPT, "the state of snapshot %s "
+				     "does not hash to the id it records", sh);
+	*state = m->state;
+	return 0;
 }
 
 int sch_snapshot_resolve(struct sch_id *out, struct sch_txn *t,
@@ -1360,27 +1675,34 @@ static int info_cmp(const void *a, const void *b)
 	return sch_id_cmp(&x->id, &y->id);
 }
 
-/* Every object id a manifest names, sorted, without duplicates. */
+/* Every object id a manifest names (a sealed one: what its envelope
+ * lists; a plain one: its state too), sorted, without duplicates. */
 static struct sch_id *manifest_ids(const struct sch_manifest *m,
 				   const struct sch_id *self, size_t *n)
 {
-	size_t cap = 3, k = 0;
-	struct sch_id *v;
+	struct sch_id *b = NULL, *c = NULL, *v;
+	size_t nb, nc, k = 0;
 
-	for (size_t i = 0; i < m->ntables; i++)
-		for (size_t j = 0; j < m->tables[i].nparts; j++)
-			cap += m->tables[i].parts[j].nchunks;
-	v = xmalloc(cap * sizeof(*v));
-	v[k++] = m->pre_data;
-	v[k++] = m->post_data;
+	if (m->sealed) {
+		b = xmalloc((m->nblobs + 1) * sizeof(*b));
+		memcpy(b, m->blobs, m->nblobs * sizeof(*b));
+		nb = m->nblobs;
+		c = xmalloc((m->nchunks + 1) * sizeof(*c));
+		memcpy(c, m->chunks, m->nchunks * sizeof(*c));
+		nc = m->nchunks;
+	} else {
+		sch_manifest_objects(m, &b, &nb, &c, &nc);
+	}
+	v = xmalloc((nb + nc + 2) * sizeof(*v));
+	memcpy(v, b, nb * sizeof(*v));
+	memcpy(v + nb, c, nc * sizeof(*v));
+	k = nb + nc;
+	free(b);
+	free(c);
+	if (!m->sealed && m->has_state)
+		v[k++] = m->state;
 	if (self)
 		v[k++] = *self;
-	for (size_t i = 0; i < m->ntables; i++)
-		for (size_t j = 0; j < m->tables[i].nparts; j++) {
-			const struct sch_mf_part *p = &m->tables[i].parts[j];
-			memcpy(v + k, p->chunks, p->nchunks * sizeof(*v));
-			k += p->nchunks;
-		}
 	qsort(v, k, sizeof(*v), id_cmp_v);
 	*n = 0;
 	for (size_t i = 0; i < k; i++)
@@ -1390,7 +1712,7 @@ static struct sch_id *manifest_ids(const struct sch_manifest *m,
 }
 
 int sch_snapshot_list(struct sch_snap_info **out, size_t *n,
-		      struct sch_txn *t)
+		      struct sch_txn *t, const struct sch_seal_key *key)
 {
 	struct sch_cursor *c = NULL;
 	struct sch_snap_info *v = NULL;
@@ -1415,6 +1737,10 @@ int sch_snapshot_list(struct sch_snap_info **out, size_t *n,
 		memset(s, 0, sizeof(*s));
 		memcpy(s->id.b, k, SCH_ID_LEN);
 		if (sch_snapshot_load(&s->m, t, &s->id))
+			s->damaged = 1;
+		s->sealed = s->m.sealed;
+		if (s->sealed && key && !sch_id_cmp(&key->id, &s->m.key_id) &&
+		    sch_snapshot_open(&s->m, &s->id, key))
 			s->damaged = 1;
 	}
 	sch_cursor_close(c);
@@ -1501,6 +1827,7 @@ static const char *cache_get(const struct cache *c, const struct sch_id *id,
 
 struct vf {
 	struct sch_store *store;
+	const struct sch_seal_key *key; /* a sealed snapshot's */
 	const struct sch_id *ids;
 	const enum sch_otype *types;
 	size_t n;
@@ -1515,14 +1842,14 @@ static void *verify_main(void *arg)
 {
 	struct vf *v = arg;
 	struct sch_txn *t = NULL;
-	struct sch_buf b = SCH_BUF_INIT;
+	struct sch_buf b = SCH_BUF_INIT, tmp = SCH_BUF_INIT;
 	int rc = sch_txn_begin(&t, v->store, 0);
 
 	while (!rc && !atomic_load(&v->err.failed)) {
 		size_t i = atomic_fetch_add(&v->next, 1), len;
 		if (i >= v->n)
 			break;
-		rc = sch_object_get_typed(&b, t, &v->ids[i], v->types[i]);
+		rc = read_obj(&b, &tmp, t, &v->ids[i], v->types[i], v->key);
 		if (rc)
 			break;
 		atomic_fetch_add(&v->bytes, b.len);
@@ -1538,12 +1865,14 @@ static void *verify_main(void *arg)
 	if (rc)
 		err_keep(&v->err, rc);
 	sch_buf_release(&b);
+	sch_buf_release(&tmp);
 	sch_txn_abort(t);
 	sch_object_thread_cleanup();
 	return NULL;
 }
 
 static int verify(struct sch_store *store, const struct sch_manifest *m,
+		  const struct sch_seal_key *key,
 		  sch_snap_progress_fn *progress, void *arg,
 		  struct cache *cache)
 {
@@ -1559,13 +1888,20 @@ static int verify(struct sch_store *store, const struct sch_manifest *m,
 	ids = manifest_ids(m, NULL, &n);
 	types = xmalloc((n + 1) * sizeof(*types));
 	for (size_t i = 0; i < n; i++)
-		types[i] = !sch_id_cmp(&ids[i], &m->pre_data) ||
-				   !sch_id_cmp(&ids[i], &m->post_data)
-			   ? SCH_OBJ_BLOB : SCH_OBJ_CHUNK;
+		types[i] = !m->sealed && m->has_state &&
+					   !sch_id_cmp(&ids[i], &m->state)
+				   ? SCH_OBJ_STATE
+			   : !sch_id_cmp(&ids[i], &m->pre_data) ||
+					   !sch_id_cmp(&ids[i], &m->post_data) ||
+					   (m->has_state_blob &&
+					    !sch_id_cmp(&ids[i], &m->state_blob))
+				   ? SCH_OBJ_BLOB
+				   : SCH_OBJ_CHUNK;
 	for (size_t i = 0; i < m->ntables; i++)
 		total += m->tables[i].bytes;
 	memset(&v, 0, sizeof(v));
 	v.store = store;
+	v.key = m->sealed ? key : NULL;
 	v.ids = ids;
 	v.types = types;
 	v.n = n;
@@ -1604,9 +1940,10 @@ static int verify(struct sch_store *store, const struct sch_manifest *m,
 }
 
 int sch_snapshot_verify(struct sch_store *store, const struct sch_manifest *m,
+			const struct sch_seal_key *key,
 			sch_snap_progress_fn *progress, void *arg)
 {
-	return verify(store, m, progress, arg, NULL);
+	return verify(store, m, key, progress, arg, NULL);
 }
 
 /* ---- restore ---- */
@@ -1695,6 +2032,7 @@ static const char wipe_sql[] =
 
 struct rs {
 	struct sch_store *store;
+	const struct sch_seal_key *key; /* a sealed snapshot's */
 	const struct sch_manifest *m;
 	const struct cache *cache;
 	const char *conninfo;
@@ -1708,7 +2046,8 @@ struct rs {
 };
 
 static int restore_part(struct rs *s, struct sch_pg *pg, struct sch_txn *t,
-			size_t ti, size_t pi, struct sch_buf *b)
+			size_t ti, size_t pi, struct sch_buf *b,
+			struct sch_buf *tmp)
 {
 	const struct sch_mf_table *tb = &s->m->tables[ti];
 	const struct sch_mf_part *p = &tb->parts[pi];
@@ -1742,8 +2081,8 @@ static int restore_part(struct rs *s, struct sch_pg *pg, struct sch_txn *t,
 		if ((kept = cache_get(s->cache, &p->chunks[k], &len))) {
 			rc = sch_pg_copy_in_put(pg, kept, len);
 		} else {
-			rc = sch_object_get_typed(b, t, &p->chunks[k],
-						  SCH_OBJ_CHUNK);
+			rc = read_obj(b, tmp, t, &p->chunks[k], SCH_OBJ_CHUNK,
+				      s->key);
 			len = b->len;
 			if (!rc)
 				rc = sch_pg_copy_in_put(pg, b->ptr, len);
@@ -1769,7 +2108,7 @@ static void *restore_main(void *arg)
 	struct rs *s = arg;
 	struct sch_pg *pg = NULL;
 	struct sch_txn *t = NULL;
-	struct sch_buf b = SCH_BUF_INIT;
+	struct sch_buf b = SCH_BUF_INIT, tmp = SCH_BUF_INIT;
 	int rc = sch_pg_open(&pg, s->conninfo);
 
 	if (!rc)
@@ -1786,7 +2125,7 @@ static void *restore_main(void *arg)
 		if (i == SIZE_MAX)
 			break;
 		ti = s->jobs[i].table;
-		rc = restore_part(s, pg, t, ti, s->jobs[i].part, &b);
+		rc = restore_part(s, pg, t, ti, s->jobs[i].part, &b, &tmp);
 		if (!rc) {
 			pthread_mutex_lock(&s->mu);
 			if (--s->parts_left[ti] == 0)
@@ -1797,6 +2136,7 @@ static void *restore_main(void *arg)
 	if (rc)
 		err_keep(&s->err, rc);
 	sch_buf_release(&b);
+	sch_buf_release(&tmp);
 	sch_txn_abort(t);
 	sch_pg_close(pg);
 	sch_object_thread_cleanup();
@@ -1826,6 +2166,7 @@ static int load_data(struct sch_store *store, const struct sch_manifest *m,
 
 	memset(&s, 0, sizeof(s));
 	s.store = store;
+	s.key = m->sealed ? o->key : NULL;
 	s.m = m;
 	s.cache = cache;
 	s.conninfo = o->conninfo;
@@ -1946,6 +2287,7 @@ int sch_snapshot_restore(struct sch_store *store, const struct sch_id *id,
 	struct sch_pg_child child = { NULL, NULL };
 	struct sch_buf pre = SCH_BUF_INIT, post = SCH_BUF_INIT,
 		       v = SCH_BUF_INIT;
+	const struct sch_seal_key *k;
 	char hex[SCH_HEX_LEN + 1];
 	int rc, marker;
 
@@ -1955,14 +2297,18 @@ int sch_snapshot_restore(struct sch_store *store, const struct sch_id *id,
 	rc = sch_txn_begin(&t, store, 0);
 	if (!rc)
 		rc = sch_snapshot_load(&m, t, id);
+	/* everything is opened, read and checked before the target is
+	 * touched */
+	if (!rc)
+		rc = sch_snapshot_open(&m, id, o->key);
 	if (rc)
 		goto out;
-	/* everything is read and checked before the target is touched */
-	rc = verify(store, &m, o->progress, o->progress_arg, &cache);
+	k = m.sealed ? o->key : NULL;
+	rc = verify(store, &m, k, o->progress, o->progress_arg, &cache);
 	if (!rc)
-		rc = sch_object_get_typed(&pre, t, &m.pre_data, SCH_OBJ_BLOB);
+		rc = read_obj(&pre, &v, t, &m.pre_data, SCH_OBJ_BLOB, k);
 	if (!rc)
-		rc = sch_object_get_typed(&post, t, &m.post_data, SCH_OBJ_BLOB);
+		rc = read_obj(&post, &v, t, &m.post_data, SCH_OBJ_BLOB, k);
 	if (rc)
 		goto out;
 	sch_txn_abort(t);

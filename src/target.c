@@ -66,6 +66,7 @@ int sch_target_policy(struct sch_envpol *pol, const struct sch_config *cfg,
 				pol->backup = bk;
 			}
 		}
+		pol->backup_key_file = env_get(cfg, env, "backup-key-file");
 		pol->statement_timeout = env_get(cfg, env, "statement-timeout");
 		pol->lock_timeout = env_get(cfg, env, "lock-timeout");
 	}
@@ -88,6 +89,7 @@ void sch_target_release(struct sch_envpol *pol)
 {
 	free(pol->name);
 	free(pol->backup);
+	free(pol->backup_key_file);
 	free(pol->statement_timeout);
 	free(pol->lock_timeout);
 	if (pol->conninfo) {

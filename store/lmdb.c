@@ -19,7 +19,7 @@ static const char *const db_names[SCH_DB__COUNT] = {
 	[SCH_DB_WORKTREE] = "worktree",   [SCH_DB_HEADS] = "heads",
 	[SCH_DB_SNAPSHOTS] = "snapshots", [SCH_DB_TASKS] = "tasks",
 	[SCH_DB_META] = "meta",           [SCH_DB_WTSTAT] = "wtstat",
-	[SCH_DB_SIGS] = "sigs",
+	[SCH_DB_SIGS] = "sigs",           [SCH_DB_SEALED] = "sealed",
 };
 
 struct sch_store {

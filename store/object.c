@@ -1,5 +1,6 @@
 /* object.c - encoding, hashing, compression and verification of objects. */
 #include <sodium.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -208,6 +209,12 @@ int sch_object_put_value(struct sch_txn *t, const struct sch_id *id,
 	return sch_kv_put(t, SCH_DB_OBJECTS, id->b, SCH_ID_LEN, value, len);
 }
 
+void sch_object_lib_init(void)
+{
+	if (sodium_init() < 0)
+		abort();
+}
+
 void sch_object_thread_cleanup(void)
 {
 	sch_zip_thread_cleanup();
@@ -258,9 +265,10 @@ int sch_object_decode(enum sch_otype *type, const void **body, size_t *len,
 	return 0;
 }
 
-int sch_object_read_value(enum sch_otype *type, const void **body,
-			  size_t *len, struct sch_buf *scratch,
-			  const struct sch_id *id, const void *v, size_t vl)
+/* Decodes a stored value; checks its hash against id unless id is NULL. */
+static int read_value(enum sch_otype *type, const void **body, size_t *len,
+		      struct sch_buf *scratch, const struct sch_id *id,
+		      const void *v, size_t vl)
 {
 	const char *p = v;
 	struct sch_id check;
@@ -272,7 +280,8 @@ int sch_object_read_value(enum sch_otype *type, const void **body,
 		rc = sch_object_decode(type, body, len, p + 1, vl - 1);
 		if (rc)
 			return rc;
-		hash_parts(&check, p + 1, vl - 1 - *len, *body, *len);
+		if (id)
+			hash_parts(&check, p + 1, vl - 1 - *len, *body, *len);
 	} else if (p[0] == 'z') {
 		rc = sch_zip_inflate_object(scratch, p + 1, vl - 1,
 					    SCH_OBJECT_MAX);
@@ -281,14 +290,29 @@ int sch_object_read_value(enum sch_otype *type, const void **body,
 					       scratch->len);
 		if (rc)
 			return rc;
-		hash_parts(&check, scratch->ptr, scratch->len - *len, *body,
-			   *len);
+		if (id)
+			hash_parts(&check, scratch->ptr, scratch->len - *len,
+				   *body, *len);
 	} else {
 		return sch_error_set(SCH_ECORRUPT, "unknown storage method");
 	}
-	if (sch_id_cmp(&check, id))
+	if (id && sch_id_cmp(&check, id))
 		return sch_error_set(SCH_ECORRUPT, "hash mismatch");
 	return 0;
+}
+
+int sch_object_read_value(enum sch_otype *type, const void **body,
+			  size_t *len, struct sch_buf *scratch,
+			  const struct sch_id *id, const void *v, size_t vl)
+{
+	return read_value(type, body, len, scratch, id, v, vl);
+}
+
+int sch_object_unpack_value(enum sch_otype *type, const void **body,
+			    size_t *len, struct sch_buf *scratch,
+			    const void *v, size_t vl)
+{
+	return read_value(type, body, len, scratch, NULL, v, vl);
 }
 
 int sch_object_get(struct sch_buf *body, enum sch_otype *typep,

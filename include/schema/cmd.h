@@ -150,12 +150,23 @@ int sch_cmd_size(size_t *out, const char *s, const char *opt);
 /*
  * Backs up pol's database into the store (its own write transaction) and
  * prints a summary on stderr unless quiet; *out (may be NULL) receives the
- * snapshot id. level -1 and chunk 0 mean the defaults. Returns 0 or the
- * error of sch_snapshot_backup().
+ * snapshot id. level -1 and chunk 0 mean the defaults. encrypt: 1 seals
+ * the snapshot (a key is required), 0 seals it when pol's environment
+ * names a backup-key-file. Returns 0, SCH_EUSAGE / SCH_EINVAL (no key or
+ * a bad key file), or the error of sch_snapshot_backup().
  */
 int sch_cmd_backup(struct sch_ctx *ctx, const struct sch_envpol *pol,
 		   const char *note, int level, size_t chunk, int quiet,
-		   struct sch_id *out);
+		   int encrypt, struct sch_id *out);
+
+struct sch_seal_key;
+/*
+ * The backup key: the file SCHEMA_BACKUP_KEY_FILE names, else pol's
+ * backup-key-file (relative to the project root). Returns 1 with the key
+ * loaded, 0 when neither is set, or SCH_EINVAL (a bad key file).
+ */
+int sch_cmd_backup_key(struct sch_seal_key *out, const struct sch_ctx *ctx,
+		       const struct sch_envpol *pol);
 
 /* What checkout, migrate and rollback share. */
 struct sch_run_opts {
@@ -217,6 +228,16 @@ struct sch_trusted;
 int sch_cmd_print_sigs(const char *prefix, struct sch_txn *t,
 		       const struct sch_trusted *tr, const struct sch_id *id,
 		       const char *tag);
+
+/*
+ * Adds the signatures of revision id to the JSON object o, as log --json
+ * and show --json print them: "signatures" (an array of {"signer",
+ * "key" (fingerprint), "status": "good"|"untrusted"|"bad"}) and
+ * "signature" (the best of them, or null when unsigned). Returns 0 or a
+ * store error.
+ */
+int sch_cmd_sigs_json(struct json_t *o, struct sch_txn *t,
+		      const struct sch_trusted *tr, const struct sch_id *id);
 
 /* The directory name a revision was committed from, or NULL (malloc'd). */
 char *sch_cmd_dir_name(struct sch_txn *t, const struct sch_id *id);

@@ -29,6 +29,7 @@ enum sch_db {
 	SCH_DB_META,      /* store-wide settings: "format" -> "1" */
 	SCH_DB_WTSTAT,    /* migrations/ directory name -> stat signature */
 	SCH_DB_SIGS,      /* 'r'+rev id or 't'+tag -> sig entries (sign.h) */
+	SCH_DB_SEALED,    /* keyed tag of a chunk's plaintext -> sealed chunk id */
 	SCH_DB__COUNT
 };
 

@@ -82,6 +82,10 @@ int sch_object_encode(struct sch_buf *value, enum sch_otype type,
  */
 int sch_object_put_value(struct sch_txn *t, const struct sch_id *id,
 			 const void *value, size_t len);
+/* Lets libsodium pick the fastest BLAKE2b (and ChaCha20, Poly1305) of
+ * this CPU; main() calls it once. Without it hashing is correct but runs
+ * the portable code. */
+void sch_object_lib_init(void);
 /* Frees the calling thread's cached zlib streams: a thread that read or
  * encoded objects calls it before it ends (the main thread need not). */
 void sch_object_thread_cleanup(void);
@@ -107,6 +111,15 @@ int sch_object_get_typed(struct sch_buf *body, struct sch_txn *t,
 int sch_object_read_value(enum sch_otype *type, const void **body,
 			  size_t *len, struct sch_buf *scratch,
 			  const struct sch_id *id, const void *v, size_t vl);
+/*
+ * Decodes a value made by sch_object_encode() like
+ * sch_object_read_value(), without an id to check it against: for values
+ * whose integrity something else vouches for (the plaintext inside an
+ * authenticated seal, schema/seal.h). Returns 0 or SCH_ECORRUPT.
+ */
+int sch_object_unpack_value(enum sch_otype *type, const void **body,
+			    size_t *len, struct sch_buf *scratch,
+			    const void *v, size_t vl);
 /* The type a stored value declares, read without verification
  * (SCH_OBJ_NONE when unreadable). */
 enum sch_otype sch_object_peek_type(const void *v, size_t vl);

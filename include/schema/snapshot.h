@@ -21,6 +21,17 @@
  * dropped at the end, so a marker that is still there means an interrupted
  * restore, which a rerun with force completes.
  *
+ * A backup also captures the schema's state (catalog.h) under the same
+ * snapshot and names it in the manifest.
+ *
+ * With a key (schema/seal.h) every chunk, both DDL blobs, the state text
+ * and the manifest are sealed before they are stored; object ids are
+ * taken over the sealed bytes, so the store verifies without the key, and
+ * the `snap` object is a clear envelope listing what it reaches
+ * (manifest.h). The `sealed` database maps a keyed tag of each chunk's
+ * plaintext to its sealed id, so a backup with the same key finds a chunk
+ * it has stored before without compressing and sealing it again.
+ *
  * This floor never prints: progress goes to a callback.
  */
 #ifndef SCH_SNAPSHOT_H
@@ -48,6 +59,8 @@
 #define SCH_SNAP_MARKER_SCHEMA "schema_restore"
 
 struct sch_pg;
+struct sch_seal_key;
+struct sch_catalog_opts;
 
 struct sch_snap_progress {
 	const char *phase;	 /* "backup", "verify", "restore" */
@@ -67,6 +80,8 @@ struct sch_backup_opts {
 	const char *note;	/* NULL or "": none */
 	int level;		/* zlib level 1-9, 0 raw, -1 the default */
 	size_t chunk_avg;	/* average chunk size; 0 the default */
+	const struct sch_seal_key *key; /* NULL: not encrypted */
+	const struct sch_catalog_opts *catalog; /* the state's schemas */
 	sch_snap_progress_fn *progress;
 	void *progress_arg;
 };
@@ -88,10 +103,30 @@ struct sch_backup_result {
 int sch_snapshot_backup(struct sch_backup_result *out, struct sch_store *store,
 			const struct sch_backup_opts *o);
 
-/* Reads and parses the manifest of snapshot id. Returns 0,
- * SCH_ENOTFOUND, SCH_ECORRUPT. */
+/* Reads and parses the manifest of snapshot id (a sealed one stays
+ * unopened). Returns 0, SCH_ENOTFOUND, SCH_ECORRUPT. */
 int sch_snapshot_load(struct sch_manifest *out, struct sch_txn *t,
 		      const struct sch_id *id);
+
+/*
+ * Opens the sealed manifest m of snapshot id with key (NULL: none given),
+ * filling in what the box holds; a plain or opened m is left alone.
+ * Returns 0, SCH_EUSAGE (no key: "snapshot <id> is encrypted and no key
+ * was given"), SCH_EREFUSED (the key's id is not the one it was sealed
+ * with: "wrong key"), SCH_ECORRUPT (the box does not authenticate, or
+ * the envelope does not list what the manifest names).
+ */
+int sch_snapshot_open(struct sch_manifest *m, const struct sch_id *id,
+		      const struct sch_seal_key *key);
+
+/*
+ * The state text snapshot m (plain or opened) recorded into text and its
+ * id into *state. Returns 0, SCH_ENOTFOUND (a snapshot from before states
+ * were recorded: "snapshot <id> has no recorded state"), SCH_ECORRUPT.
+ */
+int sch_snapshot_state(struct sch_buf *text, struct sch_id *state,
+		       struct sch_txn *t, const struct sch_manifest *m,
+		       const struct sch_id *id, const struct sch_seal_key *key);
 
 /*
  * Resolves a prefix to a listed snapshot. Returns 0, SCH_EINVAL,
@@ -108,36 +143,44 @@ struct sch_snap_info {
 	uint64_t stored_bytes;	/* every object it names, once */
 	uint64_t added_bytes;	/* of those, what no earlier snapshot names */
 	int damaged;		/* the manifest does not read */
+	int sealed;		/* encrypted: m holds the envelope only */
 };
 /*
- * Lists the snapshots, oldest first (by time, then id). *out is malloc'd;
- * free with sch_snapshot_list_free(). Returns 0 or SCH_EIO.
+ * Lists the snapshots, oldest first (by time, then id). Sealed ones that
+ * key (may be NULL) opens are opened; the others keep their envelope.
+ * *out is malloc'd; free with sch_snapshot_list_free(). Returns 0 or
+ * SCH_EIO.
  */
 int sch_snapshot_list(struct sch_snap_info **out, size_t *n,
-		      struct sch_txn *t);
+		      struct sch_txn *t, const struct sch_seal_key *key);
 void sch_snapshot_list_free(struct sch_snap_info *v, size_t n);
 
 /*
- * Reads every object snapshot m names and checks its type and hash, on
- * two threads with their own read transactions. Returns 0, SCH_ECORRUPT
- * or SCH_ENOTFOUND (naming the first bad object), SCH_EIO.
+ * Reads every object snapshot m names and checks its type and hash (and,
+ * sealed, opens it with key), on two threads with their own read
+ * transactions. m is plain or opened. Returns 0, SCH_ECORRUPT or
+ * SCH_ENOTFOUND (naming the first bad object), SCH_EIO.
  */
 int sch_snapshot_verify(struct sch_store *store, const struct sch_manifest *m,
+			const struct sch_seal_key *key,
 			sch_snap_progress_fn *progress, void *arg);
 
 struct sch_restore_opts {
 	const char *conninfo;	/* the target */
+	const struct sch_seal_key *key; /* for a sealed snapshot */
 	int force;		/* replace a non-empty target's content */
 	sch_snap_progress_fn *progress;
 	void *progress_arg;
 };
 
 /*
- * Restores snapshot id into the target: verifies it first (nothing is
- * written when an object is bad), refuses a non-empty target unless
- * o->force, then recreates pre-data, data, sequences and post-data.
- * Returns 0, SCH_ECORRUPT / SCH_ENOTFOUND (a bad snapshot), SCH_EREFUSED
- * (a non-empty target, or one with an interrupted restore), SCH_EDB.
+ * Restores snapshot id into the target: opens it (sealed) and verifies it
+ * first (nothing is written when a key is missing or wrong or an object
+ * is bad), refuses a non-empty target unless o->force, then recreates
+ * pre-data, data, sequences and post-data. Returns 0, SCH_ECORRUPT /
+ * SCH_ENOTFOUND (a bad snapshot), SCH_EUSAGE / SCH_EREFUSED (see
+ * sch_snapshot_open), SCH_EREFUSED (a non-empty target, or one with an
+ * interrupted restore), SCH_EDB.
  */
 int sch_snapshot_restore(struct sch_store *store, const struct sch_id *id,
 			 const struct sch_restore_opts *o);

@@ -9,6 +9,8 @@
  *                          staging downgrade, others never)
  *   statement-timeout = 60s, lock-timeout = 5s   set for the session
  *   require-signed = false
+ *   backup-key-file = PATH  encrypt this environment's backups with the
+ *                          key in PATH (relative: to the project root)
  */
 #ifndef SCH_TARGET_H
 #define SCH_TARGET_H
@@ -23,6 +25,7 @@ struct sch_envpol {
 	char *backup;	/* "always", "downgrade", "never" */
 	char *statement_timeout, *lock_timeout; /* NULL: server default */
 	int require_signed;
+	char *backup_key_file;	/* NULL when none is configured */
 	char *conninfo;	/* resolved; may hold a password: never print */
 	char *shown;	/* redacted, for messages */
 	const char *from; /* which source gave the connection */

@@ -6,8 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "schema/catalog.h"
 #include "schema/cmd.h"
 #include "schema/error.h"
+#include "schema/seal.h"
 #include "schema/snapshot.h"
 #include "schema/target.h"
 
@@ -68,23 +70,67 @@ bad:
 			     "not '%s'", opt, s);
 }
 
+int sch_cmd_backup_key(struct sch_seal_key *out, const struct sch_ctx *ctx,
+		       const struct sch_envpol *pol)
+{
+	const char *var = getenv("SCHEMA_BACKUP_KEY_FILE");
+	char *path;
+	int rc;
+
+	if (var && *var)
+		path = xstrdup(var);
+	else if (pol && pol->backup_key_file && *pol->backup_key_file)
+		path = pol->backup_key_file[0] == '/' || !ctx->root
+			       ? xstrdup(pol->backup_key_file)
+			       : xasprintf("%s/%s", ctx->root,
+					   pol->backup_key_file);
+	else
+		return 0;
+	rc = sch_seal_key_load(out, path);
+	free(path);
+	return rc ? rc : 1;
+}
+
 int sch_cmd_backup(struct sch_ctx *ctx, const struct sch_envpol *pol,
 		   const char *note, int level, size_t chunk, int quiet,
-		   struct sch_id *out)
+		   int encrypt, struct sch_id *out)
 {
 	struct sch_backup_opts o;
 	struct sch_backup_result res;
-	char hex[SCH_HEX_LEN + 1];
-	int rc;
+	struct sch_catalog_opts co;
+	struct sch_seal_key key;
+	char hex[SCH_HEX_LEN + 1], kid[SCH_HEX_LEN + 1];
+	int rc, sealed = 0;
 
+	if (encrypt || (pol->backup_key_file && *pol->backup_key_file)) {
+		rc = sch_cmd_backup_key(&key, ctx, pol);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			rc = sch_error_set(SCH_EUSAGE, "--encrypt needs a backup "
+					   "key, and none was given");
+			sch_error_hint("make one with 'schema key generate "
+				       "--backup FILE' and name it in "
+				       "SCHEMA_BACKUP_KEY_FILE");
+			return rc;
+		}
+		sealed = 1;
+	}
 	memset(&o, 0, sizeof(o));
+	sch_cmd_catalog_opts(&co, ctx);
 	o.conninfo = pol->conninfo;
 	o.registry = sch_config_get(&ctx->config, "core.registry");
 	o.note = note;
 	o.level = level;
 	o.chunk_avg = chunk;
+	o.key = sealed ? &key : NULL;
+	o.catalog = &co;
 	o.progress = quiet ? NULL : sch_cmd_progress;
 	rc = sch_snapshot_backup(&res, ctx->store, &o);
+	if (sealed) {
+		sch_id_hex(kid, &key.id);
+		sch_seal_key_wipe(&key);
+	}
 	if (rc)
 		return sch_error_wrap(rc, "backup of %s failed",
 				      pol->shown[0] ? pol->shown
@@ -95,8 +141,11 @@ int sch_cmd_backup(struct sch_ctx *ctx, const struct sch_envpol *pol,
 		human(raw, sizeof(raw), (double)res.raw_bytes);
 		human(added, sizeof(added), (double)res.new_bytes);
 		fprintf(stderr, "snapshot %.12s: %zu tables, %llu rows, %s of "
-			"data, %s added to the store\n", hex, res.tables,
+			"data, %s added to the store", hex, res.tables,
 			(unsigned long long)res.rows, raw, added);
+		if (sealed)
+			fprintf(stderr, ", encrypted with key %.12s", kid);
+		fputc('\n', stderr);
 	}
 	if (out)
 		*out = res.id;
@@ -113,6 +162,7 @@ SCH_CMD(backup)
 		{ "chunk-size", required_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "full", no_argument, NULL, 'f' },
+		{ "encrypt", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *url = NULL, *env = NULL, *note = NULL;
@@ -121,7 +171,7 @@ SCH_CMD(backup)
 	char hex[SCH_HEX_LEN + 1];
 	long level = -1;
 	size_t chunk = 0;
-	int c, rc, quiet = 0, full = 0;
+	int c, rc, quiet = 0, full = 0, encrypt = 0;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":m:q", opts, NULL)) != -1) {
@@ -131,6 +181,7 @@ SCH_CMD(backup)
 		case 'm': note = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'f': full = 1; break;
+		case 'E': encrypt = 1; break;
 		case 'l':
 			rc = sch_cmd_count(&level, optarg, "--level");
 			if (rc)
@@ -162,7 +213,7 @@ SCH_CMD(backup)
 	rc = sch_target_policy(&pol, &ctx->config, env, url);
 	if (!rc)
 		rc = sch_cmd_backup(ctx, &pol, note, (int)level, chunk, quiet,
-				    &id);
+				    encrypt, &id);
 	if (!rc) {
 		if (full)
 			sch_id_hex(hex, &id);

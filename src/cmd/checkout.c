@@ -453,7 +453,8 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 	if (!strcmp(pol.backup, "always") ||
 	    (!strcmp(pol.backup, "downgrade") && plan.ndown)) {
 		char *note = xasprintf("before %s", verb);
-		rc = sch_cmd_backup(ctx, &pol, note, -1, 0, o->quiet, &backup);
+		rc = sch_cmd_backup(ctx, &pol, note, -1, 0, o->quiet, 0,
+				    &backup);
 		free(note);
 		if (rc) {
 			rc = sch_error_wrap(rc, "%s aborted before any change",

@@ -13,6 +13,8 @@
 #include "schema/plan.h"
 #include "schema/registry.h"
 #include "schema/revspec.h"
+#include "schema/seal.h"
+#include "schema/snapshot.h"
 #include "schema/statediff.h"
 #include "schema/target.h"
 
@@ -64,17 +66,100 @@ int sch_cmd_applied_heads(struct sch_idlist *out, struct sch_ctx *ctx,
 	return rc;
 }
 
-/* One side of a diff: a state object, or a revision's recorded state. */
-static int resolve_side(struct sch_buf *text, struct sch_id *id,
-			struct sch_ctx *ctx, const char *spec, int major)
+/* The key of an encrypted snapshot side, loaded when first needed. */
+struct side_key {
+	const struct sch_envpol *pol;
+	struct sch_seal_key key;
+	int loaded;		/* 1 loaded, 0 not tried, -1 none */
+};
+
+/* A snapshot's recorded state. */
+static int snapshot_side(struct sch_buf *text, struct sch_id *id,
+			 struct sch_ctx *ctx, const struct sch_id *snap,
+			 struct side_key *sk)
 {
-	struct sch_id rev;
+	struct sch_manifest m;
+	int rc = sch_snapshot_load(&m, ctx->txn, snap);
+
+	if (!rc && m.sealed && !sk->loaded) {
+		rc = sch_cmd_backup_key(&sk->key, ctx, sk->pol);
+		sk->loaded = rc == 1 ? 1 : -1;
+		rc = rc < 0 ? rc : 0;
+	}
+	if (!rc)
+		rc = sch_snapshot_open(&m, snap,
+				       sk->loaded == 1 ? &sk->key : NULL);
+	if (!rc)
+		rc = sch_snapshot_state(text, id, ctx->txn, &m, snap,
+					sk->loaded == 1 ? &sk->key : NULL);
+	sch_manifest_release(&m);
+	return rc;
+}
+
+/*
+ * One side of a diff (docs/snapshots.md, "The schema's state, and
+ * diff"): `snapshot:<prefix>` is
+ * a snapshot; 4 to 64 hex digits name a state object, a listed snapshot
+ * or a revision by prefix, and must name exactly one of those kinds; any
+ * other spec is a revision spec (its recorded state).
+ */
+static int resolve_side(struct sch_buf *text, struct sch_id *id,
+			struct sch_ctx *ctx, const char *spec, int major,
+			struct side_key *sk)
+{
+	struct sch_id rev, st, sn, rv;
 	size_t n = strlen(spec);
 	int rc = SCH_ENOTFOUND;
 
-	if (n >= 4 && n <= SCH_HEX_LEN && strspn(spec, "0123456789abcdef") == n)
-		rc = sch_object_resolve_prefix(id, ctx->txn, spec,
-					       SCH_OBJ_STATE);
+	if (!strncmp(spec, "snapshot:", 9)) {
+		rc = sch_snapshot_resolve(&sn, ctx->txn, spec + 9);
+		return rc ? rc : snapshot_side(text, id, ctx, &sn, sk);
+	}
+	if (n >= 4 && n <= SCH_HEX_LEN && strspn(spec, "0123456789abcdef") == n) {
+		int rs = sch_object_resolve_prefix(&st, ctx->txn, spec,
+						   SCH_OBJ_STATE);
+		int rn = sch_snapshot_resolve(&sn, ctx->txn, spec);
+		int rr = sch_object_resolve_prefix(&rv, ctx->txn, spec,
+						   SCH_OBJ_REV);
+		int kinds = !rs + !rn + !rr;
+		/* ambiguous within one kind: that kind's own message */
+		if (rs == SCH_EAMBIGUOUS)
+			return sch_object_resolve_prefix(&st, ctx->txn, spec,
+							 SCH_OBJ_STATE);
+		if (rn == SCH_EAMBIGUOUS)
+			return sch_snapshot_resolve(&sn, ctx->txn, spec);
+		if (rr == SCH_EAMBIGUOUS)
+			return sch_revspec_one(&rev, ctx->txn, spec);
+		if (kinds > 1) {
+			struct sch_buf b = SCH_BUF_INIT;
+			char sh[SCH_SHORT_LEN + 1];
+			const struct {
+				int rc;
+				const char *kind;
+				const struct sch_id *id;
+			} k[] = { { rs, "state", &st }, { rn, "snapshot", &sn },
+				  { rr, "revision", &rv } };
+			for (size_t i = 0; i < 3; i++) {
+				if (k[i].rc)
+					continue;
+				sch_id_short(sh, k[i].id);
+				sch_buf_addf(&b, "%s%s %s", b.len ? ", " : "",
+					     k[i].kind, sh);
+			}
+			rc = sch_error_set(SCH_EAMBIGUOUS, "'%s' is ambiguous: "
+					   "%s", spec, b.ptr);
+			sch_buf_release(&b);
+			sch_error_hint("give more digits, or write "
+				       "snapshot:<id> for a snapshot");
+			return rc;
+		}
+		if (!rn)
+			return snapshot_side(text, id, ctx, &sn, sk);
+		if (!rs) {
+			*id = st;
+			rc = 0;
+		}
+	}
 	if (rc == SCH_ENOTFOUND || rc == SCH_EINVAL) {
 		rc = sch_revspec_one(&rev, ctx->txn, spec);
 		if (rc)
@@ -125,8 +210,11 @@ SCH_CMD(diff)
 	struct sch_buf ta = SCH_BUF_INIT, tb = SCH_BUF_INIT, out = SCH_BUF_INIT;
 	struct sch_strlist changed = { 0 };
 	struct sch_id ia, ib;
+	struct side_key sk;
 	size_t n;
 
+	memset(&sk, 0, sizeof(sk));
+	sk.pol = &pol;
 	memset(&pol, 0, sizeof(pol));
 	memset(&reg, 0, sizeof(reg));
 	memset(&applied, 0, sizeof(applied));
@@ -185,12 +273,13 @@ SCH_CMD(diff)
 					   "is not in this repository", hex);
 		}
 	} else {
-		rc = resolve_side(&ta, &ia, ctx, argv[optind], major);
+		rc = resolve_side(&ta, &ia, ctx, argv[optind], major, &sk);
 	}
 	if (rc)
 		goto out;
 	if (nargs == 2)
-		rc = resolve_side(&tb, &ib, ctx, argv[optind + 1], major);
+		rc = resolve_side(&tb, &ib, ctx, argv[optind + 1], major,
+				  &sk);
 	else
 		rc = sch_catalog_state(&ib, &tb, NULL, pg, &co);
 	if (rc)
@@ -204,6 +293,8 @@ SCH_CMD(diff)
 		fwrite(out.ptr, 1, out.len, stdout);
 	rc = n ? 1 : 0;
 out:
+	if (sk.loaded == 1)
+		sch_seal_key_wipe(&sk.key);
 	sch_strlist_release(&changed);
 	sch_idlist_release(&heads);
 	sch_applied_set_release(&applied);

@@ -64,7 +64,8 @@ static void add_link(struct fsck *f, const struct sch_id *from,
 static int is_snap_link(const struct link *l)
 {
 	return !strcmp(l->what, "chunk") || !strcmp(l->what, "pre-data") ||
-	       !strcmp(l->what, "post-data");
+	       !strcmp(l->what, "post-data") || !strcmp(l->what, "state") ||
+	       !strcmp(l->what, "sealed blob");
 }
 
 static struct obj *lookup(struct fsck *f, const struct sch_id *id)
@@ -212,6 +213,21 @@ SCH_CMD(fsck)
 				sch_manifest_release(&m);
 				continue;
 			}
+			if (m.sealed) {
+				/* checked without the key: what the envelope
+				 * lists is there, with the right type */
+				for (size_t i = 0; i < m.nblobs; i++)
+					add_link(&f, &o->id, &m.blobs[i],
+						 SCH_OBJ_BLOB, "sealed blob");
+				for (size_t i = 0; i < m.nchunks; i++)
+					add_link(&f, &o->id, &m.chunks[i],
+						 SCH_OBJ_CHUNK, "chunk");
+				sch_manifest_release(&m);
+				continue;
+			}
+			if (m.has_state)
+				add_link(&f, &o->id, &m.state, SCH_OBJ_STATE,
+					 "state");
 			add_link(&f, &o->id, &m.pre_data, SCH_OBJ_BLOB, "pre-data");
 			add_link(&f, &o->id, &m.post_data, SCH_OBJ_BLOB,
 				 "post-data");

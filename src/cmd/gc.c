@@ -10,6 +10,7 @@
 #include "schema/manifest.h"
 #include "schema/refs.h"
 #include "schema/revision.h"
+#include "schema/seal.h"
 
 struct gc {
 	struct sch_id *ids;	/* every stored object, in key order */
@@ -176,7 +177,15 @@ static int walk(struct gc *g, struct sch_txn *t)
 		} else if (type == SCH_OBJ_SNAP) {
 			struct sch_manifest m;
 			rc = sch_manifest_parse(&m, body.ptr, body.len);
-			if (!rc) {
+			if (!rc && m.sealed) {
+				/* the clear envelope lists what the box names */
+				for (size_t i = 0; i < m.nblobs; i++)
+					reach(g, &m.blobs[i], SCH_OBJ_BLOB);
+				for (size_t i = 0; i < m.nchunks; i++)
+					reach(g, &m.chunks[i], SCH_OBJ_CHUNK);
+			} else if (!rc) {
+				if (m.has_state)
+					reach(g, &m.state, SCH_OBJ_STATE);
 				reach(g, &m.pre_data, SCH_OBJ_BLOB);
 				reach(g, &m.post_data, SCH_OBJ_BLOB);
 				for (size_t i = 0; i < m.ntables; i++)
@@ -197,6 +206,47 @@ static int walk(struct gc *g, struct sch_txn *t)
 	if (rc)
 		rc = sch_error_wrap(rc, "cannot walk the history safely");
 	sch_buf_release(&body);
+	return rc;
+}
+
+/* Drops the entries of the `sealed` index whose chunk is gone (or is
+ * going): an index entry alone keeps nothing alive. */
+static int prune_sealed(struct gc *g, struct sch_txn *t)
+{
+	struct sch_cursor *c = NULL;
+	const void *k, *v;
+	size_t kl, vl, n = 0, cap = 0;
+	unsigned char (*drop)[SCH_SEAL_TAG_LEN] = NULL;
+	int rc = sch_cursor_open(&c, t, SCH_DB_SEALED);
+
+	if (rc)
+		return rc;
+	for (rc = sch_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 1;
+	     rc = sch_cursor_next(c, &k, &kl, &v, &vl)) {
+		struct sch_id id;
+		long at = -1;
+		if (vl == SCH_ID_LEN) {
+			memcpy(id.b, v, SCH_ID_LEN);
+			at = find(g, &id);
+		}
+		if (at >= 0 && g->mark[at] && kl == SCH_SEAL_TAG_LEN)
+			continue;
+		if (kl != SCH_SEAL_TAG_LEN)
+			continue; /* not ours to judge */
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			drop = xrealloc(drop, cap * sizeof(*drop));
+		}
+		memcpy(drop[n++], k, SCH_SEAL_TAG_LEN);
+	}
+	sch_cursor_close(c);
+	if (rc < 0)
+		goto out;
+	rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = sch_kv_del(t, SCH_DB_SEALED, drop[i], SCH_SEAL_TAG_LEN);
+out:
+	free(drop);
 	return rc;
 }
 
@@ -284,6 +334,8 @@ SCH_CMD(gc)
 		if (!dry)
 			rc = sch_object_delete(ctx->txn, &g.ids[i]);
 	}
+	if (!rc && !dry)
+		rc = prune_sealed(&g, ctx->txn);
 	if (rc)
 		goto out;
 	if (!quiet) {

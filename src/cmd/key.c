@@ -1,4 +1,5 @@
-/* key.c - Ed25519 signing keys: generate, list, export. */
+/* key.c - Ed25519 signing keys: generate, list, export; backup keys
+ * (generate --backup). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,15 +7,37 @@
 
 #include "schema/cmd.h"
 #include "schema/error.h"
+#include "schema/seal.h"
 #include "schema/sign.h"
+
+/* A backup key (seal.h) in a new file of its own. */
+static int backup_key_generate(const char *path)
+{
+	struct sch_seal_key k;
+	char kid[SCH_HEX_LEN + 1];
+	int rc;
+
+	if (!*path)
+		return sch_error_set(SCH_EUSAGE, "--backup needs a file name");
+	rc = sch_seal_key_generate(&k, path);
+	if (rc)
+		return rc;
+	sch_id_hex(kid, &k.id);
+	sch_seal_key_wipe(&k);
+	printf("generated backup key %.12s in %s\n", kid, path);
+	fprintf(stderr, "keep a copy of it somewhere safe: without it, the "
+		"snapshots it encrypts cannot be restored\n");
+	return 0;
+}
 
 static int key_generate(int argc, char **argv, struct sch_ctx *ctx)
 {
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, 'n' },
+		{ "backup", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *name = "default";
+	const char *name = NULL, *backup = NULL;
 	struct sch_key k;
 	struct sch_buf dir = SCH_BUF_INIT, line = SCH_BUF_INIT;
 	char fpr[SCH_FPR_LEN + 1];
@@ -24,6 +47,7 @@ static int key_generate(int argc, char **argv, struct sch_ctx *ctx)
 	while ((c = getopt_long(argc, argv, ":n:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': name = optarg; break;
+		case 'b': backup = optarg; break;
 		default:
 			return sch_cmd_optfail(c, argv, "key generate");
 		}
@@ -31,6 +55,13 @@ static int key_generate(int argc, char **argv, struct sch_ctx *ctx)
 	if (optind < argc)
 		return sch_error_set(SCH_EUSAGE, "key generate takes no "
 				     "arguments (got '%s')", argv[optind]);
+	if (backup && name)
+		return sch_error_set(SCH_EUSAGE, "--backup and --name exclude "
+				     "each other");
+	if (backup)
+		return backup_key_generate(backup);
+	if (!name)
+		name = "default";
 	rc = sch_key_generate(&k, name);
 	if (rc)
 		return rc;

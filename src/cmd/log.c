@@ -365,7 +365,7 @@ SCH_CMD(log)
 		if (rc)
 			goto out;
 	}
-	if (showsig) {
+	if (showsig || json) {
 		rc = sch_trusted_load(&tr, ctx->repo);
 		if (rc)
 			goto out;
@@ -434,9 +434,12 @@ print:
 
 		sch_cmd_decoration(&deco, ctx->txn, &nd->id);
 		if (json) {
-			json_array_append_new(arr, sch_log_rev_json(&nd->id, &nd->rev,
-								    deco.len ? deco.ptr
-									     : NULL));
+			json_t *o = sch_log_rev_json(&nd->id, &nd->rev,
+						     deco.len ? deco.ptr : NULL);
+			json_array_append_new(arr, o);
+			rc = sch_cmd_sigs_json(o, ctx->txn, &tr, &nd->id);
+			if (rc)
+				goto out;
 			continue;
 		}
 		if (full || !oneline)

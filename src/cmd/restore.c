@@ -6,6 +6,7 @@
 
 #include "schema/cmd.h"
 #include "schema/error.h"
+#include "schema/seal.h"
 #include "schema/snapshot.h"
 #include "schema/target.h"
 
@@ -23,9 +24,11 @@ SCH_CMD(restore)
 	const char *url = NULL, *env = NULL;
 	struct sch_restore_opts o;
 	struct sch_envpol pol;
+	struct sch_manifest m;
+	struct sch_seal_key key;
 	struct sch_id id;
 	char hex[SCH_HEX_LEN + 1];
-	int c, rc, force = 0, yes = 0, quiet = 0;
+	int c, rc, force = 0, yes = 0, quiet = 0, have_key = 0;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":fyq", opts, NULL)) != -1) {
@@ -48,12 +51,27 @@ SCH_CMD(restore)
 	if (rc)
 		return rc;
 	sch_id_hex(hex, &id);
+	memset(&pol, 0, sizeof(pol));
+	sch_manifest_init(&m);
+	rc = sch_snapshot_load(&m, ctx->txn, &id);
 	/* the store is read by threads with their own transactions */
 	sch_txn_abort(ctx->txn);
 	ctx->txn = NULL;
-	rc = sch_target_policy(&pol, &ctx->config, env, url);
+	if (!rc)
+		rc = sch_target_policy(&pol, &ctx->config, env, url);
 	if (rc)
 		goto out;
+	/* an encrypted snapshot: the key is found and checked against its
+	 * manifest before the target is asked about or connected to */
+	if (m.sealed) {
+		rc = sch_cmd_backup_key(&key, ctx, &pol);
+		if (rc < 0)
+			goto out;
+		have_key = rc;
+		rc = sch_snapshot_open(&m, &id, have_key ? &key : NULL);
+		if (rc)
+			goto out;
+	}
 	{
 		char *what = xasprintf("restore snapshot %.12s%s", hex,
 				       force ? " over its content" : "");
@@ -65,6 +83,7 @@ SCH_CMD(restore)
 	memset(&o, 0, sizeof(o));
 	o.conninfo = pol.conninfo;
 	o.force = force;
+	o.key = have_key ? &key : NULL;
 	o.progress = quiet ? NULL : sch_cmd_progress;
 	rc = sch_snapshot_restore(ctx->store, &id, &o);
 	if (rc)
@@ -73,6 +92,9 @@ SCH_CMD(restore)
 		printf("restored %.12s into %s\n", hex,
 		       pol.shown[0] ? pol.shown : "the default database");
 out:
+	if (have_key)
+		sch_seal_key_wipe(&key);
+	sch_manifest_release(&m);
 	sch_target_release(&pol);
 	return rc;
 }

@@ -111,6 +111,9 @@ SCH_CMD(show)
 			sch_id_hex(hex, &state);
 			json_object_set_new(o, "state", json_string(hex));
 		}
+		rc = sch_cmd_sigs_json(o, ctx->txn, &tr, &id);
+		if (rc)
+			goto out;
 	} else {
 		const char *msg_start = strstr(body.ptr, "\n\n");
 		size_t hlen = msg_start ? (size_t)(msg_start - body.ptr) + 1

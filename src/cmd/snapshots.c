@@ -8,6 +8,7 @@
 
 #include "schema/cmd.h"
 #include "schema/error.h"
+#include "schema/seal.h"
 #include "schema/snapshot.h"
 
 static void when(char *out, size_t n, int64_t t)
@@ -28,10 +29,36 @@ static json_t *one_json(const struct sch_snap_info *s)
 	json_object_set_new(o, "id", json_string(hex));
 	if (s->damaged) {
 		json_object_set_new(o, "damaged", json_true());
+		json_object_set_new(o, "encrypted", json_boolean(s->sealed));
+		json_decref(heads);
 		return o;
 	}
 	when(t, sizeof(t), s->m.time);
 	json_object_set_new(o, "time", json_string(t));
+	json_object_set_new(o, "encrypted", json_boolean(s->sealed));
+	if (s->sealed) {
+		sch_id_hex(hex, &s->m.key_id);
+		json_object_set_new(o, "key", json_string(hex));
+	} else {
+		json_object_set_new(o, "key", json_null());
+	}
+	json_object_set_new(o, "opened", json_boolean(!s->sealed ||
+						      s->m.opened));
+	if (s->sealed && !s->m.opened) {
+		/* what only the key would tell */
+		static const char *const hidden[] = {
+			"database", "server", "note", "heads", "state",
+			"tables", "sequences", "rows", "raw_bytes",
+		};
+		for (size_t i = 0; i < sizeof(hidden) / sizeof(*hidden); i++)
+			json_object_set_new(o, hidden[i], json_null());
+		json_object_set_new(o, "stored_bytes",
+				    json_integer((json_int_t)s->stored_bytes));
+		json_object_set_new(o, "added_bytes",
+				    json_integer((json_int_t)s->added_bytes));
+		json_decref(heads);
+		return o;
+	}
 	json_object_set_new(o, "database", json_string(s->m.database));
 	json_object_set_new(o, "server", json_integer(s->m.server));
 	json_object_set_new(o, "note", s->m.note ? json_string(s->m.note)
@@ -42,6 +69,12 @@ static json_t *one_json(const struct sch_snap_info *s)
 	}
 	json_object_set_new(o, "heads", heads);
 	heads = NULL;
+	if (s->m.has_state) {
+		sch_id_hex(hex, &s->m.state);
+		json_object_set_new(o, "state", json_string(hex));
+	} else {
+		json_object_set_new(o, "state", json_null());
+	}
 	json_object_set_new(o, "tables", json_integer((json_int_t)s->m.ntables));
 	json_object_set_new(o, "sequences",
 			    json_integer((json_int_t)s->m.nseqs));
@@ -108,8 +141,9 @@ SCH_CMD(snapshots)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sch_snap_info *v = NULL;
+	struct sch_seal_key key;
 	size_t n = 0;
-	int c, rc, json = 0, full = 0, del = 0;
+	int c, rc, json = 0, full = 0, del = 0, have_key;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -126,7 +160,13 @@ SCH_CMD(snapshots)
 	if (optind < argc)
 		return sch_error_set(SCH_EUSAGE, "snapshots takes no arguments: "
 				     "'%s'", argv[optind]);
-	rc = sch_snapshot_list(&v, &n, ctx->txn);
+	/* with SCHEMA_BACKUP_KEY_FILE, what that key sealed is shown whole */
+	have_key = sch_cmd_backup_key(&key, ctx, NULL);
+	if (have_key < 0)
+		return have_key;
+	rc = sch_snapshot_list(&v, &n, ctx->txn, have_key ? &key : NULL);
+	if (have_key)
+		sch_seal_key_wipe(&key);
 	if (rc)
 		return rc;
 	if (json) {
@@ -148,13 +188,21 @@ SCH_CMD(snapshots)
 			else
 				sch_id_short(hex, &s->id);
 			if (s->damaged) {
-				printf("%s  (damaged manifest)\n", hex);
+				printf("%s  (damaged manifest%s)\n", hex,
+				       s->sealed ? ", encrypted" : "");
 				continue;
 			}
 			when(t, sizeof(t), s->m.time);
 			size_str(raw, sizeof(raw), s->raw_bytes);
 			size_str(st, sizeof(st), s->stored_bytes);
 			size_str(add, sizeof(add), s->added_bytes);
+			if (s->sealed && !s->m.opened) {
+				char kid[SCH_HEX_LEN + 1];
+				sch_id_hex(kid, &s->m.key_id);
+				printf("%s %s (encrypted)  %s stored, %s new, key "
+				       "%.12s\n", hex, t, st, add, kid);
+				continue;
+			}
 			printf("%s %s %s  %zu tables, %llu rows, %s raw, %s "
 			       "stored, %s new", hex, t, s->m.database,
 			       s->m.ntables, (unsigned long long)s->rows, raw,
@@ -166,6 +214,8 @@ SCH_CMD(snapshots)
 			}
 			if (s->m.note)
 				printf("  \"%s\"", s->m.note);
+			if (s->sealed)
+				printf("  (encrypted)");
 			putchar('\n');
 		}
 	}

@@ -83,7 +83,7 @@ one_line_error() {
 
 store_digest() {
 	local dir=${1:-.schema/store} db
-	for db in objects refs reflog states worktree heads snapshots tasks meta; do
+	for db in objects refs reflog states worktree heads snapshots tasks meta sealed; do
 		mdb_dump -s "$db" "$dir" 2>/dev/null
 	done | sha256sum | cut -d' ' -f1
 }

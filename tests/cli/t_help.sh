@@ -18,6 +18,12 @@ for c in $cmds; do
 	expect_out "$name" && check "'$c --help' is man/schema-$page.1"
 done
 expect_status 0 "$S" --help && expect_out "SYNOPSIS" && check "schema --help shows schema(1)"
+missing=
+for c in $cmds; do
+	case $c in generate|history) continue ;; esac
+	grep -q "^\.B schema\\\\-$c(1)\$" "$top/man/schema.1" || missing="$missing $c"
+done
+[ -z "$missing" ] && check "schema(1) lists every command" || fail "schema(1) does not list:$missing"
 expect_status 0 "$S" help log && expect_out "oneline" && check "schema help log"
 expect_status 2 "$S" help nosuch && check "help for an unknown command: exit 2"
 finish

@@ -32,8 +32,17 @@ id_before=$("$S" log --full --oneline -n1 2>/dev/null | cut -c1-64)
 expect_status 0 "$S" commit -S && check "commit -S"
 sid=$("$S" log --full --oneline -n1 | cut -c1-64)
 expect_status 0 "$S" show --no-scripts && expect_out "signed by default (" && expect_out "): untrusted" && check "show: untrusted before the key is trusted"
+expect_status 0 "$S" show --json --no-scripts && expect_out '"signer": "default"' && expect_out '"status": "untrusted"' \
+	&& check "show --json: the signature, untrusted"
 "$S" key export >.schema/trusted_keys
 expect_status 0 "$S" show --no-scripts && expect_out "): good" && check "show: good once trusted"
+fpr=$("$S" key list | awk '$2 == "default" { print $1 }')
+expect_status 0 "$S" show --json --no-scripts && expect_out '"status": "good"' && expect_out "\"key\": \"$fpr\"" \
+	&& check "show --json: good, with the key's fingerprint"
+expect_status 0 "$S" log --json -n 2 && expect_out '"signature": null' && expect_out '"signatures": []' \
+	&& expect_out '"signature": {' && check "log --json: the signed revision's signature, null for the unsigned one"
+[ "$("$S" log --json | grep -c '"signatures"')" = "$("$S" log --oneline | wc -l)" ] \
+	&& check "log --json: a signatures field for every revision" || fail "signatures fields"
 expect_status 0 "$S" log --show-signature -n 2 && expect_out "signed by default" && check "log --show-signature"
 "$S" log --show-signature -n 2 --oneline | grep -c "signed by" | grep -qx 1 && check "only the signed revision shows a signature" || fail "signature count"
 expect_status 0 "$S" fsck && expect_err "1 signatures" && check "fsck verifies the signature"

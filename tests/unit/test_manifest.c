@@ -138,3 +138,127 @@ Test(manifest, rejects_what_is_not_canonical)
 		cr_assert(strstr(sch_error_msg(), "snapshot manifest line"));
 	}
 }
+
+#define ID1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define ID2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define HEAD2 "snapshot 2\ntime 5\ndatabase d\nserver 150000\nencoding UTF8\n"
+
+Test(manifest, version_2_records_the_state)
+{
+	struct sch_manifest m;
+	struct sch_buf b = SCH_BUF_INIT;
+	const char *s = HEAD2 "state " ID1 "\n" DDL;
+
+	cr_assert_eq(sch_manifest_parse(&m, s, strlen(s)), 0, "%s",
+		     sch_error_msg());
+	cr_assert_eq(m.version, 2);
+	cr_assert(m.has_state && !m.has_state_blob);
+	cr_assert_eq(m.state.b[0], 0x11);
+	sch_manifest_format(&b, &m);
+	cr_assert_str_eq(b.ptr, s);
+	sch_manifest_release(&m);
+	sch_buf_release(&b);
+}
+
+Test(manifest, state_line_belongs_to_version_2_only)
+{
+	cr_assert_eq(parse_str(HEAD "state " ID1 "\n" DDL), SCH_ECORRUPT);
+	cr_assert_eq(parse_str(HEAD2 DDL), SCH_ECORRUPT, "v2 needs a state");
+	cr_assert_eq(parse_str(HEAD2 "state " ID1 " " ID2 "\n" DDL),
+		     SCH_ECORRUPT, "a state blob outside a sealed manifest");
+}
+
+Test(manifest, sealed_inner_manifest_names_its_state_blob)
+{
+	struct sch_manifest m;
+	const char *ok = HEAD2 "state " ID1 " " ID2 "\n" DDL;
+	const char *no = HEAD2 "state " ID1 "\n" DDL;
+
+	cr_assert_eq(sch_manifest_parse_sealed(&m, ok, strlen(ok)), 0, "%s",
+		     sch_error_msg());
+	cr_assert(m.has_state_blob && m.state_blob.b[0] == 0x22);
+	sch_manifest_release(&m);
+	cr_assert_eq(sch_manifest_parse_sealed(&m, no, strlen(no)),
+		     SCH_ECORRUPT);
+	sch_manifest_release(&m);
+	cr_assert_eq(sch_manifest_parse_sealed(&m, HEAD DDL,
+					       strlen(HEAD DDL)),
+		     SCH_ECORRUPT, "a sealed manifest is version 2");
+	sch_manifest_release(&m);
+}
+
+static struct sch_buf envelope(const char *lines, size_t boxlen)
+{
+	struct sch_buf b = SCH_BUF_INIT;
+
+	sch_buf_addf(&b, "sealed-snapshot 1\ntime 5\nkey " ID1 "\n%s"
+		     "sealed %zu\n", lines, boxlen);
+	for (size_t i = 0; i < boxlen; i++)
+		sch_buf_addch(&b, (char)(i * 7));
+	return b;
+}
+
+Test(manifest, envelope_parses_and_formats_back)
+{
+	struct sch_manifest m;
+	struct sch_buf a = envelope("blob " ID1 "\nblob " ID2 "\nchunk " ID1
+				    "\n", 50),
+		       b = SCH_BUF_INIT;
+
+	cr_assert_eq(sch_manifest_parse(&m, a.ptr, a.len), 0, "%s",
+		     sch_error_msg());
+	cr_assert(m.sealed && !m.opened);
+	cr_assert_eq(m.nblobs, 2);
+	cr_assert_eq(m.nchunks, 1);
+	cr_assert_eq(m.boxlen, 50);
+	cr_assert_eq(m.time, 5);
+	sch_manifest_format(&b, &m);
+	cr_assert_eq(a.len, b.len);
+	cr_assert(!memcmp(a.ptr, b.ptr, a.len));
+	sch_manifest_release(&m);
+	sch_buf_release(&a);
+	sch_buf_release(&b);
+}
+
+Test(manifest, envelope_is_strict)
+{
+	struct sch_manifest m;
+	struct {
+		const char *lines;
+		size_t boxlen, cut;
+	} bad[] = {
+		{ "", 50, 0 },				/* no blob */
+		{ "blob " ID2 "\nblob " ID1 "\n", 50, 0 },	/* unsorted */
+		{ "blob " ID1 "\nblob " ID1 "\n", 50, 0 },	/* repeated */
+		{ "blob " ID1 "\nchunk " ID2 "\nchunk " ID1 "\n", 50, 0 },
+		{ "blob " ID1 "\n", 40, 0 },		/* box too short */
+		{ "blob " ID1 "\n", 50, 1 },		/* length mismatch */
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct sch_buf b = envelope(bad[i].lines, bad[i].boxlen);
+		cr_assert_eq(sch_manifest_parse(&m, b.ptr, b.len - bad[i].cut),
+			     SCH_ECORRUPT, "case %zu parsed", i);
+		sch_manifest_release(&m);
+		sch_buf_release(&b);
+	}
+}
+
+Test(manifest, objects_lists_blobs_and_chunks_sorted_once)
+{
+	struct sch_manifest m;
+	struct sch_id *b, *c;
+	size_t nb, nc;
+
+	sample(&m);
+	m.tables[0].parts[1].nchunks = 1; /* the same chunk twice */
+	m.has_state = m.has_state_blob = 1;
+	memset(m.state_blob.b, 3, SCH_ID_LEN);
+	sch_manifest_objects(&m, &b, &nb, &c, &nc);
+	cr_assert_eq(nb, 3);
+	cr_assert(sch_id_cmp(&b[0], &b[1]) < 0 && sch_id_cmp(&b[1], &b[2]) < 0);
+	cr_assert_eq(nc, 1);
+	free(b);
+	free(c);
+	sch_manifest_release(&m);
+}
