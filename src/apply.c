@@ -400,31 +400,51 @@ out:
 	return rc;
 }
 
-/* Scripts of a step: from the store, or the registry's copy. */
-int sch_step_scripts(struct sch_txn *t, const struct sch_gnode *nd,
-		     const struct sch_applied_set *applied, struct sch_buf *up,
-		     struct sch_buf *down, struct sch_buf *verify,
-		     int *has_verify)
+int sch_step_load(struct sch_loaded_step *out, struct sch_txn *t,
+		  const struct sch_gnode *nd,
+		  const struct sch_applied_set *applied, int is_up,
+		  const char *name)
 {
 	const struct sch_applied *a = sch_applied_find(applied, &nd->id);
-	int rc;
+	int has_verify = nd->rev.has_verify, rc = 0;
 
-	*has_verify = nd->rev.has_verify;
+	memset(out, 0, sizeof(*out));
+	sch_buf_init(&out->up);
+	sch_buf_init(&out->down);
+	sch_buf_init(&out->verify);
+	sch_id_short(out->sh, &nd->id);
+	out->name = name ? xstrdup(name) : NULL;
 	if (sch_object_exists(t, &nd->id)) {
-		rc = sch_object_get_typed(up, t, &nd->rev.up, SCH_OBJ_BLOB);
+		rc = sch_object_get_typed(&out->up, t, &nd->rev.up, SCH_OBJ_BLOB);
 		if (!rc)
-			rc = sch_object_get_typed(down, t, &nd->rev.down,
+			rc = sch_object_get_typed(&out->down, t, &nd->rev.down,
 						  SCH_OBJ_BLOB);
-		if (!rc && nd->rev.has_verify)
-			rc = sch_object_get_typed(verify, t, &nd->rev.verify,
-						  SCH_OBJ_BLOB);
-		return rc;
+		if (!rc && has_verify)
+			rc = sch_object_get_typed(&out->verify, t,
+						  &nd->rev.verify, SCH_OBJ_BLOB);
+	} else if (!a || !a->up) {
+		rc = sch_error_set(SCH_ENOTFOUND, "no scripts for revision");
+	} else {
+		sch_buf_addstr(&out->up, a->up);
+		sch_buf_addstr(&out->down, a->down);
+		if (a->verify)
+			sch_buf_addstr(&out->verify, a->verify);
 	}
-	if (!a || !a->up)
-		return sch_error_set(SCH_ENOTFOUND, "no scripts for revision");
-	sch_buf_addstr(up, a->up);
-	sch_buf_addstr(down, a->down);
-	if (a->verify)
-		sch_buf_addstr(verify, a->verify);
-	return 0;
+	out->st.id = nd->id;
+	out->st.rev = &nd->rev;
+	out->st.name = out->name ? out->name : out->sh;
+	out->st.up = out->up.ptr;
+	out->st.down = out->down.ptr;
+	out->st.verify = has_verify ? out->verify.ptr : NULL;
+	out->st.is_up = is_up;
+	return rc;
+}
+
+void sch_step_release(struct sch_loaded_step *s)
+{
+	sch_buf_release(&s->up);
+	sch_buf_release(&s->down);
+	sch_buf_release(&s->verify);
+	free(s->name);
+	s->name = NULL;
 }

@@ -226,34 +226,18 @@ static int run_plan(struct sch_scratch *s, struct sch_txn *t,
 		int is_up = k >= p->ndown;
 		const struct sch_gnode *nd =
 			&g->nodes[is_up ? p->up[k - p->ndown] : p->down[k]];
-		struct sch_buf up = SCH_BUF_INIT, down = SCH_BUF_INIT,
-			       verify = SCH_BUF_INIT;
-		struct sch_step st;
-		char sh[SCH_SHORT_LEN + 1];
+		struct sch_loaded_step ls;
 		char *name = sch_cmd_dir_name(t, &nd->id);
-		int has_verify = 0;
 
-		sch_id_short(sh, &nd->id);
-		rc = sch_step_scripts(t, nd, applied, &up, &down, &verify,
-				      &has_verify);
+		rc = sch_step_load(&ls, t, nd, applied, is_up, name);
 		if (!rc) {
-			memset(&st, 0, sizeof(st));
-			st.id = nd->id;
-			st.rev = &nd->rev;
-			st.name = name ? name : sh;
-			st.up = up.ptr;
-			st.down = down.ptr;
-			st.verify = has_verify ? verify.ptr : NULL;
-			st.is_up = is_up;
-			rc = sch_apply_step(s->pg, &s->reg, &st, ACTOR,
+			rc = sch_apply_step(s->pg, &s->reg, &ls.st, ACTOR,
 					    "{\"command\":\"check\"}", NULL);
 			if (rc)
 				s->dirty = 1;
 		}
+		sch_step_release(&ls);
 		free(name);
-		sch_buf_release(&up);
-		sch_buf_release(&down);
-		sch_buf_release(&verify);
 	}
 	return rc;
 }

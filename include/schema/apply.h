@@ -42,14 +42,24 @@ int sch_apply_step_sql(struct sch_buf *out, const struct sch_reg *reg,
 		       const char *detail, int server_major);
 
 struct sch_gnode;
+/* A step of a plan with its scripts loaded. */
+struct sch_loaded_step {
+	struct sch_step st;	/* points into the fields below */
+	struct sch_buf up, down, verify;
+	char *name;
+	char sh[SCH_SHORT_LEN + 1];
+};
 /*
- * The scripts of a graph node's revision: from the store, or the
- * registry's copy in applied when the store lacks it (verify appended
- * only when *has_verify). Returns 0, SCH_ENOTFOUND, a store error.
+ * Loads the scripts of a graph node's revision, from the store or, when
+ * the store lacks it, the registry's copy in applied, and fills out->st
+ * (named name, or its short id when name is NULL; name is copied).
+ * Release with sch_step_release() whatever it returns. Returns 0,
+ * SCH_ENOTFOUND, a store error.
  */
-int sch_step_scripts(struct sch_txn *t, const struct sch_gnode *nd,
-		     const struct sch_applied_set *applied, struct sch_buf *up,
-		     struct sch_buf *down, struct sch_buf *verify,
-		     int *has_verify);
+int sch_step_load(struct sch_loaded_step *out, struct sch_txn *t,
+		  const struct sch_gnode *nd,
+		  const struct sch_applied_set *applied, int is_up,
+		  const char *name);
+void sch_step_release(struct sch_loaded_step *s);
 
 #endif

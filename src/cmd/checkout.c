@@ -128,36 +128,24 @@ static int do_step(struct sch_ctx *ctx, struct sch_pg *pg, struct sch_reg *reg,
 		   const char *actor, const char *verb, struct sch_buf *sql,
 		   int quiet)
 {
-	struct sch_buf up = SCH_BUF_INIT, down = SCH_BUF_INIT,
-		       verify = SCH_BUF_INIT, detail = SCH_BUF_INIT;
-	struct sch_step st;
+	struct sch_buf detail = SCH_BUF_INIT;
+	struct sch_loaded_step ls;
 	char *name = sch_cmd_dir_name(ctx->txn, &nd->id);
-	char sh[SCH_SHORT_LEN + 1];
 	struct timespec t0, t1;
-	int has_verify = 0, notx = 0, rc;
+	int notx = 0, rc;
 
-	sch_id_short(sh, &nd->id);
-	rc = sch_step_scripts(ctx->txn, nd, applied, &up, &down, &verify,
-			  &has_verify);
+	rc = sch_step_load(&ls, ctx->txn, nd, applied, is_up, name);
 	if (rc) {
-		rc = sch_error_wrap(rc, "revision %s", sh);
+		rc = sch_error_wrap(rc, "revision %s", ls.sh);
 		goto out;
 	}
-	memset(&st, 0, sizeof(st));
-	st.id = nd->id;
-	st.rev = &nd->rev;
-	st.name = name ? name : sh;
-	st.up = up.ptr;
-	st.down = down.ptr;
-	st.verify = has_verify ? verify.ptr : NULL;
-	st.is_up = is_up;
 	sch_buf_addf(&detail, "{\"command\":\"%s\"}", verb);
 	if (sql) {
-		rc = sch_apply_step_sql(sql, reg, &st, actor, detail.ptr, 15);
+		rc = sch_apply_step_sql(sql, reg, &ls.st, actor, detail.ptr, 15);
 		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = sch_apply_step(pg, reg, &st, actor, detail.ptr, &notx);
+	rc = sch_apply_step(pg, reg, &ls.st, actor, detail.ptr, &notx);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!rc && !quiet) {
 		char suffix[64];
@@ -169,9 +157,7 @@ static int do_step(struct sch_ctx *ctx, struct sch_pg *pg, struct sch_reg *reg,
 	}
 out:
 	free(name);
-	sch_buf_release(&up);
-	sch_buf_release(&down);
-	sch_buf_release(&verify);
+	sch_step_release(&ls);
 	sch_buf_release(&detail);
 	return rc;
 }

@@ -190,21 +190,32 @@ Test(scratch, failing_script_is_a_check_failure_with_file_and_line)
 	sch_scratch_close(&s);
 }
 
+/*
+ * 0001_a (base), then 0002_b and 0003_c on top of it, stored; s opened
+ * and the two sides checked in both orders into mc.
+ */
+static void sides(struct sch_scratch *s, struct sch_mergecheck *mc,
+		  const char *base, const char *b_up, const char *b_down,
+		  const char *c_up, const char *c_down)
+{
+	mig("0001_a", "", base, "SELECT 1;\n");
+	mig("0002_b", "parent 0001_a\n", b_up, b_down);
+	mig("0003_c", "parent 0001_a\n", c_up, c_down);
+	store_all();
+	cr_assert_eq(sch_scratch_open(s, &ctx), 0, "%s", sch_error_msg());
+	cr_assert_eq(sch_scratch_mergecheck(mc, s, ctx.txn, id_of("0002_b"),
+					    id_of("0003_c"), NULL), 0, "%s",
+		     sch_error_msg());
+}
+
 Test(scratch, independent_sides_merge_in_either_order)
 {
 	struct sch_scratch s;
 	struct sch_mergecheck mc;
 
-	mig("0001_a", "", "CREATE TABLE a (id int);\n", "DROP TABLE a;\n");
-	mig("0002_b", "parent 0001_a\n", "CREATE TABLE b (id int);\n",
-	    "DROP TABLE b;\n");
-	mig("0003_c", "parent 0001_a\n", "ALTER TABLE a ADD COLUMN c int;\n",
-	    "ALTER TABLE a DROP COLUMN c;\n");
-	store_all();
-	cr_assert_eq(sch_scratch_open(&s, &ctx), 0, "%s", sch_error_msg());
-	cr_assert_eq(sch_scratch_mergecheck(&mc, &s, ctx.txn, id_of("0002_b"),
-					    id_of("0003_c"), NULL), 0, "%s",
-		     sch_error_msg());
+	sides(&s, &mc, "CREATE TABLE a (id int);\n",
+	      "CREATE TABLE b (id int);\n", "DROP TABLE b;\n",
+	      "ALTER TABLE a ADD COLUMN c int;\n", "ALTER TABLE a DROP COLUMN c;\n");
 	cr_assert_not(mc.failed, "%s", mc.why.ptr);
 	cr_assert_not(mc.differ);
 	cr_assert_eq(mc.both.n, 0);
@@ -217,18 +228,11 @@ Test(scratch, sides_changing_one_column_conflict)
 	struct sch_scratch s;
 	struct sch_mergecheck mc;
 
-	mig("0001_a", "", "CREATE TABLE u (e text);\n", "DROP TABLE u;\n");
-	mig("0002_b", "parent 0001_a\n",
-	    "ALTER TABLE u ALTER e TYPE varchar(10);\n",
-	    "ALTER TABLE u ALTER e TYPE text;\n");
-	mig("0003_c", "parent 0001_a\n",
-	    "ALTER TABLE u ALTER e TYPE varchar(20);\n",
-	    "ALTER TABLE u ALTER e TYPE text;\n");
-	store_all();
-	cr_assert_eq(sch_scratch_open(&s, &ctx), 0, "%s", sch_error_msg());
-	cr_assert_eq(sch_scratch_mergecheck(&mc, &s, ctx.txn, id_of("0002_b"),
-					    id_of("0003_c"), NULL), 0, "%s",
-		     sch_error_msg());
+	sides(&s, &mc, "CREATE TABLE u (e text);\n",
+	      "ALTER TABLE u ALTER e TYPE varchar(10);\n",
+	      "ALTER TABLE u ALTER e TYPE text;\n",
+	      "ALTER TABLE u ALTER e TYPE varchar(20);\n",
+	      "ALTER TABLE u ALTER e TYPE text;\n");
 	cr_assert_not(mc.failed, "%s", mc.why.ptr);
 	cr_assert(mc.differ);
 	cr_assert_eq(mc.both.n, 1);
@@ -243,16 +247,9 @@ Test(scratch, sides_that_cannot_both_apply_fail_with_the_server_message)
 	struct sch_scratch s;
 	struct sch_mergecheck mc;
 
-	mig("0001_a", "", "CREATE TABLE a (id int);\n", "DROP TABLE a;\n");
-	mig("0002_b", "parent 0001_a\n", "CREATE TABLE t (id int);\n",
-	    "DROP TABLE t;\n");
-	mig("0003_c", "parent 0001_a\n", "CREATE TABLE t (id bigint);\n",
-	    "DROP TABLE t;\n");
-	store_all();
-	cr_assert_eq(sch_scratch_open(&s, &ctx), 0, "%s", sch_error_msg());
-	cr_assert_eq(sch_scratch_mergecheck(&mc, &s, ctx.txn, id_of("0002_b"),
-					    id_of("0003_c"), NULL), 0, "%s",
-		     sch_error_msg());
+	sides(&s, &mc, "CREATE TABLE a (id int);\n",
+	      "CREATE TABLE t (id int);\n", "DROP TABLE t;\n",
+	      "CREATE TABLE t (id bigint);\n", "DROP TABLE t;\n");
 	cr_assert(mc.failed);
 	cr_assert(strstr(mc.why.ptr, "already exists") != NULL, "%s",
 		  mc.why.ptr);
@@ -345,16 +342,9 @@ Test(scratch, columns_added_by_both_sides_differ_only_in_order)
 	struct sch_scratch s;
 	struct sch_mergecheck mc;
 
-	mig("0001_a", "", "CREATE TABLE u (id int);\n", "DROP TABLE u;\n");
-	mig("0002_b", "parent 0001_a\n", "ALTER TABLE u ADD COLUMN b int;\n",
-	    "ALTER TABLE u DROP COLUMN b;\n");
-	mig("0003_c", "parent 0001_a\n", "ALTER TABLE u ADD COLUMN c int;\n",
-	    "ALTER TABLE u DROP COLUMN c;\n");
-	store_all();
-	cr_assert_eq(sch_scratch_open(&s, &ctx), 0, "%s", sch_error_msg());
-	cr_assert_eq(sch_scratch_mergecheck(&mc, &s, ctx.txn, id_of("0002_b"),
-					    id_of("0003_c"), NULL), 0, "%s",
-		     sch_error_msg());
+	sides(&s, &mc, "CREATE TABLE u (id int);\n",
+	      "ALTER TABLE u ADD COLUMN b int;\n", "ALTER TABLE u DROP COLUMN b;\n",
+	      "ALTER TABLE u ADD COLUMN c int;\n", "ALTER TABLE u DROP COLUMN c;\n");
 	cr_assert_not(mc.failed, "%s", mc.why.ptr);
 	cr_assert_not(mc.differ);
 	cr_assert(mc.column_order);
