@@ -160,6 +160,13 @@ int sch_scratch_open(struct sch_scratch *s, struct sch_ctx *ctx)
 		s->server = sch_buf_detach(&u, NULL);
 		s->db = xstrdup(CHECK_DB);
 		s->persistent = 1;
+		/* usually there: one connection instead of asking first */
+		rc = connect_db(s);
+		if (rc == 0)
+			goto connected;
+		disconnect_db(s);
+		if (rc == SCH_ELOCKED)
+			return rc;
 		rc = db_exists(s, s->db);
 		if (rc == 0)
 			rc = admin_exec(s, "CREATE", s->db, "template0");
@@ -173,6 +180,7 @@ int sch_scratch_open(struct sch_scratch *s, struct sch_ctx *ctx)
 		sch_error_wrap(rc, "scratch database %s", s->db);
 		return rc;
 	}
+connected:
 	/* A statement-by-statement step that an earlier run left half-done
 	 * would make the apply engine resume or refuse it: start over. */
 	if (s->persistent) {
@@ -333,8 +341,9 @@ int sch_scratch_revcheck(struct sch_revcheck *out, struct sch_scratch *s,
 	struct sch_idlist targets = { 0 };
 	struct sch_buf before = SCH_BUF_INIT, back = SCH_BUF_INIT;
 	struct sch_graph g;
+	struct sch_id rec;
 	uint32_t idx;
-	int rc, tries = 0;
+	int rc, fast;
 
 	memset(out, 0, sizeof(*out));
 	sch_graph_init(&g, t);
@@ -345,26 +354,25 @@ int sch_scratch_revcheck(struct sch_revcheck *out, struct sch_scratch *s,
 		sch_idlist_push(&targets, &g.nodes[idx].rev.parents[i]);
 	for (size_t i = 0; i < g.nodes[idx].rev.ndepends; i++)
 		sch_idlist_push(&targets, &g.nodes[idx].rev.depends[i]);
+	/*
+	 * On the kept database, a revision with one parent whose state is
+	 * recorded skips capturing the state before it: coming back to the
+	 * recorded state proves both that down undoes up and that nothing
+	 * else changed the database. Anything else starts over the slow way
+	 * on a fresh database.
+	 */
+	fast = s->persistent && g.nodes[idx].rev.nparents == 1 &&
+	       !g.nodes[idx].rev.ndepends &&
+	       sch_state_lookup(&rec, t, &g.nodes[idx].rev.parents[0],
+				sch_pg_server_major(s->pg)) == 1;
 again:
 	rc = sch_scratch_apply(s, t, &targets, SCH_PLAN_CHECKOUT);
-	if (!rc)
+	if (!rc && fast)
+		out->before = rec;
+	else if (!rc)
 		rc = sch_scratch_state(s, &out->before, &before, t);
 	if (rc)
 		goto out;
-	/* On the persistent database, the parent's state as recorded tells
-	 * whether something else changed the database since. */
-	if (s->persistent && g.nodes[idx].rev.nparents == 1 && !tries) {
-		struct sch_id rec;
-		if (sch_state_lookup(&rec, t, &g.nodes[idx].rev.parents[0],
-				     sch_pg_server_major(s->pg)) == 1 &&
-		    sch_id_cmp(&rec, &out->before)) {
-			tries++;
-			rc = reset_db(s);
-			if (rc)
-				goto out;
-			goto again;
-		}
-	}
 	rc = one_step(s, t, &g.nodes[idx], 1);
 	if (!rc)
 		rc = sch_scratch_state(s, &out->after, NULL, t);
@@ -380,6 +388,13 @@ again:
 	rc = sch_scratch_state(s, &out->back, &back, NULL);
 	if (rc)
 		goto out;
+	if (fast && sch_id_cmp(&rec, &out->back)) {
+		fast = 0;
+		rc = reset_db(s);
+		if (rc)
+			goto out;
+		goto again;
+	}
 	out->reversible = !sch_id_cmp(&out->before, &out->back);
 	if (!out->reversible) {
 		/* the database is not at the parents any more */

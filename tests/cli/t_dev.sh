@@ -60,8 +60,23 @@ expect_status 0 "$S" checkout -q --url "$DB_URL"
 expect_status 0 "$S" state --url "$DB_URL" && live=$out
 expect_status 0 "$S" show 0002_u && expect_out "state $live" \
 	&& check "the state commit recorded is the one a real checkout reaches"
+# someone changed the kept database by hand: the check starts over
+psql -X -q "$(printf '%s' "$url" | sed 's|/postgres?|/schema_check?|')" -c "CREATE TABLE intruder (x int)"
+newmig 0003_w 0002_u "ALTER TABLE t ADD COLUMN w int;" "ALTER TABLE t DROP COLUMN w;"
+expect_status 0 "$S" commit -q && check "a hand-changed check database is rebuilt, the revision checked"
+expect_status 0 "$S" show 0003_w && expect_out "state " && st3=$(printf '%s\n' "$out" | sed -n 's/^state //p')
+newdb w
+expect_status 0 "$S" checkout -q --url "$DB_URL" 0003_w
+expect_status 0 "$S" state --url "$DB_URL" && [ "$out" = "$st3" ] \
+	&& check "its recorded state leaves the intruder out" || fail "state $out != $st3"
+# on the kept database too, an irreversible revision is refused and named
+newmig 0004_lost 0003_w "CREATE TABLE lost (x int);" "SELECT 1;"
+expect_status 1 "$S" commit && one_line_error && expect_err "0004_lost is not reversible" \
+	&& expect_err "table public.lost" && check "the private cluster refuses an irreversible revision too"
+rm -rf migrations/0004_lost
+
 # a check killed half-way leaves nothing stored, and the next one works
-newmig 0003_slow 0002_u "ALTER TABLE t ADD COLUMN s int; SELECT pg_sleep(2);" "ALTER TABLE t DROP COLUMN s;"
+newmig 0004_slow 0003_w "ALTER TABLE t ADD COLUMN s int; SELECT pg_sleep(2);" "ALTER TABLE t DROP COLUMN s;"
 d=$(store_digest)
 "$S" commit -q >/dev/null 2>&1 &
 pid=$!
@@ -69,13 +84,13 @@ sleep 1
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 [ "$(store_digest)" = "$d" ] && check "kill -9 during the check: nothing stored" || fail "store changed by a killed commit"
-expect_status 0 "$S" commit && expect_out "0003_slow" && check "the next commit checks and stores it"
+expect_status 0 "$S" commit && expect_out "0004_slow" && check "the next commit checks and stores it"
 expect_status 2 "$S" commit --irreversible --no-check && one_line_error && check "--irreversible with --no-check: exit 2"
 expect_status 0 "$S" dev stop --remove && [ ! -e .schema/dev ] && check "dev stop --remove deletes it"
 d=$(store_digest)
 expect_status 3 env PG_BINDIR=/nonexistent "$S" dev start && one_line_error && expect_err "PG_BINDIR" \
 	&& check "no server programs: exit 3, named"
-newmig 0004_v 0003_slow "ALTER TABLE t ADD COLUMN b text;" "ALTER TABLE t DROP COLUMN b;"
+newmig 0005_v 0004_slow "ALTER TABLE t ADD COLUMN b text;" "ALTER TABLE t DROP COLUMN b;"
 expect_status 3 env PG_BINDIR=/nonexistent "$S" commit && one_line_error \
 	&& expect_err "cannot check the new revisions" && [ "$(store_digest)" = "$d" ] \
 	&& check "commit without a scratch cluster: exit 3, nothing stored"
