@@ -86,6 +86,22 @@ psql -X -q "$DATABASE_URL" -c "CREATE DATABASE restored"
 run "$S" restore "$snap" --into "$copy"
 say "psql: users in the restored database"
 psql -X -At "$copy" -c "SELECT count(*) FROM users"
+# the snapshot records the schema's state: compare it with the head's
+run "$S" diff "snapshot:$snap" head
+
+# an encrypted snapshot: unreadable without the key, restored with it
+run "$S" key generate --backup "$work/backup.key"
+export SCHEMA_BACKUP_KEY_FILE="$work/backup.key"
+say "schema backup --encrypt -m 'demo, encrypted'"
+esnap=$("$S" backup --encrypt -m "demo, encrypted")
+echo "$esnap"
+run "$S" snapshots
+psql -X -q "$DATABASE_URL" -c "CREATE DATABASE restored2"
+copy2=$(printf '%s' "$DATABASE_URL" | sed 's|/postgres?|/restored2?|')
+say "SCHEMA_BACKUP_KEY_FILE= schema restore $esnap --into ...   # no key: refused"
+SCHEMA_BACKUP_KEY_FILE= "$S" restore "$esnap" --into "$copy2" || true
+run "$S" restore "$esnap" --into "$copy2"
+unset SCHEMA_BACKUP_KEY_FILE
 
 # task-config versions: scraping task configs 1.0 -> 1.1 -> 2.0
 t="$m/tasks/scrape"
