@@ -193,6 +193,25 @@ SCH_CMD(merge)
 		rc = sch_wt_resolve(&wt, ctx->txn);
 	if (rc)
 		goto out;
+	/* A merge of the same two left uncommitted (a conflict being
+	 * resolved) is the one to finish, not to make again. */
+	for (size_t i = 0; i < wt.n; i++) {
+		const struct sch_rev *r = &wt.e[i].rev;
+		int same = r->nparents == 2 &&
+			   ((!sch_id_cmp(&r->parents[0], &a) &&
+			     !sch_id_cmp(&r->parents[1], &b)) ||
+			    (!sch_id_cmp(&r->parents[0], &b) &&
+			     !sch_id_cmp(&r->parents[1], &a)));
+		if (same && !sch_object_exists(ctx->txn, &wt.e[i].id)) {
+			rc = sch_error_set(SCH_EREFUSED, "%s/%s already merges "
+					   "'%s' and '%s', uncommitted",
+					   ctx->migrations, wt.e[i].name,
+					   argv[optind], argv[optind + 1]);
+			sch_error_hint("resolve it and run 'schema commit', or "
+				       "remove it to merge again");
+			goto out;
+		}
+	}
 	m.parents = xmalloc(2 * sizeof(char *));
 	m.parents[0] = ref_name(&wt, &a);
 	m.parents[1] = ref_name(&wt, &b);

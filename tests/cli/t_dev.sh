@@ -176,6 +176,9 @@ mdir=$(ls -d migrations/*_merge_email)
 grep -q "CONFLICT" "$mdir/up.sql" && check "the merge directory describes the conflict" || fail "no CONFLICT in up.sql"
 expect_status 1 "$S" commit && one_line_error && expect_err "does not resolve the conflict" \
 	&& check "committing the merge unresolved is refused"
+expect_status 1 "$S" merge 0005_narrow 0002_wide -m "again" && one_line_error \
+	&& expect_err "already merges" && [ "$(ls -d migrations/*_merge_email migrations/*_again 2>/dev/null | wc -l)" = 1 ] \
+	&& check "merging the same two again points to the waiting merge"
 echo "ALTER TABLE users ALTER COLUMN email TYPE varchar(500);" >>"$mdir/up.sql"
 echo "ALTER TABLE users ALTER COLUMN email TYPE varchar(200);" >>"$mdir/down.sql"
 expect_status 0 "$S" commit && check "a merge script that brings both orders to one schema commits"
