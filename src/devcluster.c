@@ -246,6 +246,8 @@ static int run_prog(const char *bindir, char *const argv[], const char *dir,
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
+		/* the server outlives us: it keeps nothing of ours open */
+		close_range(3, ~0U, 0);
 		execv(path, argv);
 		_exit(127);
 	}

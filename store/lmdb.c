@@ -1,5 +1,6 @@
 /* lmdb.c - the LMDB environment, transactions and named databases. */
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +112,14 @@ int sch_store_open(struct sch_store **out, const char *dir, int create)
 	rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0644);
 	if (rc)
 		goto fail;
+	/* LMDB leaves the data file open across exec: hooks, pg_dump and
+	 * the scratch cluster's server (another user's daemon) must not
+	 * inherit a descriptor of the store. */
+	{
+		mdb_filehandle_t fd;
+		if (mdb_env_get_fd(s->env, &fd) == 0 && fd >= 0)
+			fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+	}
 	/* Open the databases in a read transaction, so that a reading
 	 * command never waits for a writer; create them (a new store, or one
 	 * from before a database was added) in a write transaction. */

@@ -51,6 +51,12 @@ expect_status 2 "$S" dev stop --bogus && one_line_error && check "an unknown opt
 # commit starts the cluster on demand and says so
 newmig 0001_t "" "CREATE TABLE t (id int PRIMARY KEY);" "DROP TABLE t;"
 expect_status 0 "$S" commit && expect_err "starting the scratch cluster" && check "commit starts the cluster and says so"
+pid=$(head -n 1 .schema/dev/data/postmaster.pid)
+if ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "\.schema/store"; then
+	fail "the scratch server holds the store open"
+else
+	check "the scratch server inherits no descriptor of the store"
+fi
 expect_status 0 "$S" show && expect_out "state " && check "the new revision's state is recorded"
 st1=$(printf '%s\n' "$out" | sed -n 's/^state //p')
 newmig 0002_u 0001_t "ALTER TABLE t ADD COLUMN a text;" "ALTER TABLE t DROP COLUMN a;"
