@@ -244,9 +244,12 @@ expect_status 0 "$S" checkout -q --env staging head~5 && check "staging: a downg
 expect_status 2 "$S" checkout -q --env production head && expect_err "pass --yes" \
 	&& check "production needs confirmation"
 [ "$(snap_count)" = $((n + 1)) ] && check "no backup before the confirmation" || fail "backed up unconfirmed"
+before=$("$S" snapshots --json --full | sed -n 's/.*"id": "\([0-9a-f]*\)".*/\1/p' | sort)
 expect_status 0 "$S" checkout -q --env production --yes head && check "production checkout"
 [ "$(snap_count)" = $((n + 2)) ] && check "production backs up before every checkout" || fail "no production backup"
-last=$("$S" snapshots --json --full | sed -n 's/.*"id": "\([0-9a-f]*\)".*/\1/p' | tail -n 1)
+# the new one (two taken in the same second list in id order)
+last=$("$S" snapshots --json --full | sed -n 's/.*"id": "\([0-9a-f]*\)".*/\1/p' | sort |
+	comm -13 <(printf '%s\n' "$before") -)
 ev=$(sql "SELECT detail FROM schema_registry.events WHERE action = 'checkout' ORDER BY seq DESC LIMIT 1")
 case "$ev" in
 *"\"backup\": \"$last\""*) check "the audit event names the backup" ;;
