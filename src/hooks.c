@@ -11,35 +11,17 @@
 #include "schema/cmd.h"
 #include "schema/error.h"
 #include "schema/hooks.h"
+#include "schema/pg.h"
 
-/* A hook never sees a database password: drop the password variables
- * and blank the password of a DATABASE_URL (runs in the child). */
-static void scrub_env(void)
+/* A hook never sees a database password: the password variables are
+ * dropped and DATABASE_URL is replaced by its redacted form, computed by
+ * the parent (safe_url NULL: nothing to hide). Runs in the child. */
+static void scrub_env(const char *safe_url)
 {
-	const char *u = getenv("DATABASE_URL");
-
 	unsetenv("PGPASSWORD");
 	unsetenv("SCHEMA_DB_PASSWORD");
-	if (u) {
-		char *c = xstrdup(u), *pw = NULL, *end = NULL;
-		char *scheme = strstr(c, "://");
-		if (scheme) {
-			char *at = strchr(scheme + 3, '@');
-			char *colon = strchr(scheme + 3, ':');
-			if (at && colon && colon < at) {
-				pw = colon + 1;
-				end = at;
-			}
-		} else if ((pw = strstr(c, "password="))) {
-			pw += 9;
-			end = pw + strcspn(pw, " ");
-		}
-		if (pw && end > pw) {
-			memset(pw, '*', (size_t)(end - pw));
-			setenv("DATABASE_URL", c, 1);
-		}
-		free(c);
-	}
+	if (safe_url)
+		setenv("DATABASE_URL", safe_url, 1);
 }
 
 int sch_hook_run(struct sch_ctx *ctx, const char *name, const void *input,
@@ -51,6 +33,8 @@ int sch_hook_run(struct sch_ctx *ctx, const char *name, const void *input,
 	pid_t pid;
 	int status, rc = 0;
 	void (*old)(int);
+	struct sch_buf safe = SCH_BUF_INIT;
+	const char *safe_url = NULL;
 
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    access(path, X_OK) != 0) {
@@ -61,6 +45,11 @@ int sch_hook_run(struct sch_ctx *ctx, const char *name, const void *input,
 		rc = sch_error_set(SCH_EIO, "cannot run hook %s: %s", name,
 				   strerror(errno));
 		goto out;
+	}
+	{
+		const char *u = getenv("DATABASE_URL");
+		if (u && sch_pg_redact(&safe, u) == 0 && strcmp(safe.ptr, u))
+			safe_url = safe.ptr;
 	}
 	pid = fork();
 	if (pid < 0) {
@@ -74,7 +63,7 @@ int sch_hook_run(struct sch_ctx *ctx, const char *name, const void *input,
 		close(pipefd[0]);
 		close(pipefd[1]);
 		dup2(2, 1); /* hook output goes to stderr, stdout stays ours */
-		scrub_env();
+		scrub_env(safe_url);
 		setenv("SCHEMA_DIR", ctx->repo, 1);
 		setenv("SCHEMA_HOOK", name, 1);
 		if (chdir(ctx->root) != 0)
@@ -115,6 +104,7 @@ out:
 		close(pipefd[0]);
 	if (pipefd[1] >= 0)
 		close(pipefd[1]);
+	sch_buf_release(&safe);
 	free(path);
 	return rc;
 }

@@ -570,11 +570,10 @@ int sch_reg_events(struct sch_reg *r, struct sch_event_list *out)
 					e->sig_state = 1;
 			}
 			sch_buf_release(&m);
-			if (e->sig_state < 0)
-				out->broken++;
 		}
 		e->link_ok = !strcmp(e->prev_hash, prev);
-		if (!e->hash_ok || !e->link_ok)
+		/* one altered row is one broken event, whatever fails on it */
+		if (e->sig_state < 0 || !e->hash_ok || !e->link_ok)
 			out->broken++;
 		snprintf(prev, sizeof(prev), "%s", e->hash);
 	}

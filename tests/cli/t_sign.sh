@@ -117,6 +117,10 @@ sql "UPDATE schema_registry.events SET detail = detail || ' ', hash = encode(sha
 last=$(sql "SELECT max(seq) FROM schema_registry.events")
 expect_status 1 "$S" audit && expect_out "BAD SIGNATURE" && check "audit: a forged row with a recomputed hash fails its signature"
 printf '%s\n' "$out" | grep -E "^ *$last .*BAD SIGNATURE" >/dev/null && check "the forged row is named" || fail "forged row not named"
+expect_err "1 event fails verification" && check "the forged row counts once"
+# a signed row edited without its hash: wrong hash and wrong signature, one event
+sql "UPDATE schema_registry.events SET detail = detail || ' ' WHERE seq = (SELECT min(seq) FROM schema_registry.events)" >/dev/null
+expect_status 1 "$S" audit && expect_err "2 events fail verification" && check "an edited signed row counts once too"
 # an untrusted operator
 newdb audit2
 SCHEMA_SIGNING_KEY=mallory "$S" checkout -q 0005_merge_feat
@@ -165,6 +169,8 @@ pwdb=$DB_URL
 unset DATABASE_URL
 export DATABASE_URL=$(printf '%s' "$pwdb" | sed 's|postgresql://postgres@|postgresql://postgres:urlPw4711@|')
 leakcheck "DATABASE_URL" urlPw4711
+export DATABASE_URL="$pwdb&password=qryPw4711"
+leakcheck "a password in DATABASE_URL's query" qryPw4711
 export DATABASE_URL=$pwdb
 PGPASSWORD=pgPw4711 leakcheck "PGPASSWORD" pgPw4711
 dbname=$(printf '%s' "$pwdb" | sed 's|^postgresql://postgres@/||; s|?.*||')
