@@ -2343,6 +2343,61 @@ static int jp_digits(struct jparse *j)
 	return j->p > s;
 }
 
+/*
+ * A decimal's significant digits (no leading or trailing zeros) into dig
+ * and the power of ten of the last of them into *exp; 0 "0" for zero.
+ */
+static void decimal_norm(const char *s, char *dig, size_t cap, long *exp)
+{
+	size_t n = 0;
+	long e = 0, frac = 0;
+	int seen_dot = 0;
+
+	if (*s == '-' || *s == '+')
+		s++;
+	for (; *s && *s != 'e' && *s != 'E'; s++) {
+		if (*s == '.') {
+			seen_dot = 1;
+			continue;
+		}
+		if (seen_dot)
+			frac++;
+		if ((n || *s != '0') && n + 1 < cap)
+			dig[n++] = *s;
+	}
+	if (*s)
+		e = strtol(s + 1, NULL, 10);
+	e -= frac;
+	while (n && dig[n - 1] == '0') {
+		n--;
+		e++;
+	}
+	dig[n] = '\0';
+	if (!n) {
+		dig[0] = '0';
+		dig[1] = '\0';
+		e = 0;
+	}
+	*exp = e;
+}
+
+/* 1 when the double d read from text prints back as the same number
+ * (its shortest round-trip form has the same digits and scale). */
+static int real_is_exact(const char *text, double d)
+{
+	char buf[40], a[64], b[64]; /* text is at most 63 characters */
+	long ea, eb;
+
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*e", prec - 1, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	decimal_norm(text, a, sizeof(a), &ea);
+	decimal_norm(buf, b, sizeof(b), &eb);
+	return !strcmp(a, b) && ea == eb;
+}
+
 static int jp_number(struct jparse *j, json_t **out)
 {
 	const char *s = j->p;
@@ -2391,9 +2446,14 @@ static int jp_number(struct jparse *j, json_t **out)
 	} else {
 		double d = strtod(num, &end);
 
-		if (errno == ERANGE && (d > 1 || d < -1)) {
+		if (errno == ERANGE) {
 			j->p = s;
-			return jp_error(j, "real number overflow");
+			return jp_error(j, "real number out of range");
+		}
+		if (!real_is_exact(num, d)) {
+			/* the row would be written back rounded */
+			j->p = s;
+			return jp_error(j, "real number cannot be kept exactly");
 		}
 		*out = json_real(d);
 	}

@@ -107,6 +107,10 @@ sql "UPDATE f SET config = jsonb_set(config, '{delay_ms}', '1e400') WHERE id = 5
 expect_status 1 "$S" task migrate scrape --table f --column config --to 1.1 \
 	&& expect_err "row id=5: document: byte" && expect_err ": number too long to read exactly" \
 	&& check "so does a number of 400 digits"
+sql "UPDATE f SET config = jsonb_set(config, '{delay_ms}', '0.12345678901234567890') WHERE id = 5"
+expect_status 1 "$S" task migrate scrape --table f --column config --to 1.1 \
+	&& expect_err "row id=5: document: byte" && expect_err ": real number cannot be kept exactly" \
+	&& check "a real of 20 digits fails the row instead of being rounded"
 sql "UPDATE f SET config = '[1, 2]' WHERE id = 5"
 expect_status 1 "$S" task migrate scrape --table f --column config \
 	&& expect_err "row id=5: a task configuration must be a json object, not array" \
