@@ -179,70 +179,110 @@ static void format_date(char *out, size_t cap, int64_t secs, const char *tz)
 	snprintf(out, cap, "%s %s", buf, tz);
 }
 
+/* Node of id in g, loaded without links when it is not there yet. */
+static int node_of(uint32_t *out, struct sch_graph *g, const struct sch_id *id)
+{
+	long k = sch_graph_find(g, id);
+	struct sch_rev r;
+	int rc;
+
+	if (k >= 0) {
+		*out = (uint32_t)k;
+		return 0;
+	}
+	rc = sch_rev_load(&r, g->txn, id);
+	if (rc)
+		return rc;
+	rc = sch_graph_add_rev(out, g, id, &r);
+	sch_rev_release(&r);
+	return rc;
+}
+
+struct frontier {
+	uint32_t *v;
+	size_t n, cap;
+	uint8_t *pushed; /* by node index */
+	size_t npushed;
+};
+
+/*
+ * Puts node idx in the frontier, once, after loading its parents: each
+ * must be strictly older than it, or popping the newest would not be a
+ * topological order (returns 1 then).
+ */
+static int push(struct frontier *f, struct sch_graph *g, uint32_t idx)
+{
+	int rc = 0;
+
+	for (size_t k = 0; k < g->nodes[idx].rev.nparents && !rc; k++) {
+		uint32_t p;
+		rc = node_of(&p, g, &g->nodes[idx].rev.parents[k]);
+		if (!rc && g->nodes[p].rev.time >= g->nodes[idx].rev.time)
+			rc = 1;
+	}
+	if (rc)
+		return rc;
+	if (f->npushed < g->n) {
+		f->pushed = xrealloc(f->pushed, g->n + 16);
+		memset(f->pushed + f->npushed, 0, g->n + 16 - f->npushed);
+		f->npushed = g->n + 16;
+	}
+	if (f->pushed[idx])
+		return 0;
+	f->pushed[idx] = 1;
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 16;
+		f->v = xrealloc(f->v, f->cap * sizeof(uint32_t));
+	}
+	f->v[f->n++] = idx;
+	return 0;
+}
+
 /*
  * The first `limit` revisions of the history from `starts`, newest first,
  * reading only those and their parents instead of the whole history
  * (log -n N). Nodes go into g without links; *out lists them in order.
+ * Popping the newest of the frontier is the full order only while every
+ * parent is strictly older than its child: when one is not, returns 1
+ * so that the caller orders the whole history instead.
  */
 static int lazy_walk(struct sch_graph *g, const struct sch_idlist *starts,
 		     long limit, uint32_t **out, size_t *n)
 {
-	uint32_t *front = NULL, *order = xmalloc(((size_t)limit + 1) *
-						 sizeof(uint32_t));
-	size_t nfront = 0, cap = 0;
+	uint32_t *order = xmalloc(((size_t)limit + 1) * sizeof(uint32_t));
+	struct frontier f = { 0 };
 	int rc = 0;
 
 	*n = 0;
-#define PUSH(idx)                                                          \
-	do {                                                               \
-		if (nfront == cap) {                                       \
-			cap = cap ? cap * 2 : 16;                          \
-			front = xrealloc(front, cap * sizeof(uint32_t));   \
-		}                                                          \
-		front[nfront++] = (idx);                                   \
-	} while (0)
 	for (size_t i = 0; i < starts->n && !rc; i++) {
-		struct sch_rev r;
 		uint32_t idx;
-		if (sch_graph_find(g, &starts->v[i]) >= 0)
-			continue;
-		rc = sch_rev_load(&r, g->txn, &starts->v[i]);
-		if (rc)
-			break;
-		sch_graph_add_rev(&idx, g, &starts->v[i], &r);
-		sch_rev_release(&r);
-		PUSH(idx);
+		rc = node_of(&idx, g, &starts->v[i]);
+		if (!rc)
+			rc = push(&f, g, idx);
 	}
-	while (!rc && nfront && *n < (size_t)limit) {
+	while (!rc && f.n && *n < (size_t)limit) {
 		size_t best = 0;
 		uint32_t cur;
-		for (size_t i = 1; i < nfront; i++) {
-			const struct sch_gnode *a = &g->nodes[front[i]];
-			const struct sch_gnode *b = &g->nodes[front[best]];
+		for (size_t i = 1; i < f.n; i++) {
+			const struct sch_gnode *a = &g->nodes[f.v[i]];
+			const struct sch_gnode *b = &g->nodes[f.v[best]];
 			if (a->rev.time > b->rev.time ||
 			    (a->rev.time == b->rev.time &&
 			     sch_id_cmp(&a->id, &b->id) > 0))
 				best = i;
 		}
-		cur = front[best];
-		front[best] = front[--nfront];
+		cur = f.v[best];
+		f.v[best] = f.v[--f.n];
 		order[(*n)++] = cur;
 		for (size_t k = 0; k < g->nodes[cur].rev.nparents && !rc; k++) {
-			struct sch_id p = g->nodes[cur].rev.parents[k];
-			struct sch_rev r;
-			uint32_t idx;
-			if (sch_graph_find(g, &p) >= 0)
-				continue;
-			rc = sch_rev_load(&r, g->txn, &p);
-			if (rc)
-				break;
-			sch_graph_add_rev(&idx, g, &p, &r);
-			sch_rev_release(&r);
-			PUSH(idx);
+			uint32_t p;
+			rc = node_of(&p, g, &g->nodes[cur].rev.parents[k]);
+			if (!rc)
+				rc = push(&f, g, p);
 		}
 	}
-#undef PUSH
-	free(front);
+	free(f.v);
+	free(f.pushed);
 	*out = order;
 	return rc;
 }
@@ -395,10 +435,19 @@ SCH_CMD(log)
 	if (limit >= 0 && limit <= 10000 && !graph && !exc.n) {
 		/* log -n N reads N revisions and their parents, not all. */
 		rc = lazy_walk(&g, &inc, limit, &order, &n);
-		if (rc)
+		if (!rc) {
+			subset = xcalloc(g.n + 1, 1);
+			goto print;
+		}
+		if (rc < 0)
 			goto out;
-		subset = xcalloc(g.n + 1, 1);
-		goto print;
+		/* times that do not fall along the edges: order it all */
+		free(order);
+		order = NULL;
+		n = 0;
+		sch_graph_release(&g);
+		sch_graph_init(&g, ctx->txn);
+		rc = 0;
 	}
 	/* One sequential pass reads a long history faster than following
 	 * parents one lookup at a time. */

@@ -25,6 +25,14 @@ expect_status 0 "$S" log --oneline main~1..main && [ "$(echo "$out" | wc -l)" = 
 	&& check "A..B shows what B has and A lacks" || fail "range"
 expect_status 0 "$S" log --json -n 1 && expect_out '"subject": "merge feat"' \
 	&& check "log --json"
+# every revision has one author time here: -n must still give the order
+# of the whole log, not pop a shared parent before its other child
+all=$("$S" log --oneline)
+for k in 2 3 4 5; do
+	[ "$("$S" log --oneline -n $k)" = "$(printf '%s\n' "$all" | head -n $k)" ] \
+		|| fail "log -n $k differs from the head of log"
+done
+check "log -n N is the head of log, also with equal author times"
 expect_status 0 "$S" show head^2 && expect_out "feature work" && expect_out "--- up.sql" \
 	&& check "show head^2 names the second parent"
 expect_status 0 "$S" show 0002_add_email && expect_out "ALTER TABLE users ADD email" \
