@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "schema/buf.h"
 #include "schema/error.h"
 #include "schema/seal.h"
 
@@ -35,13 +36,6 @@ void sch_seal_key_wipe(struct sch_seal_key *k)
 	sodium_memzero(k, sizeof(*k));
 }
 
-static int hexv(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 int sch_seal_key_parse(struct sch_seal_key *out, const char *text,
 		       size_t len, const char *file)
 {
@@ -54,15 +48,11 @@ int sch_seal_key_parse(struct sch_seal_key *out, const char *text,
 		return sch_error_set(SCH_EINVAL, "key file '%s' is not a backup "
 				     "key: 64 hex digits and a newline expected",
 				     file);
-	for (size_t i = 0; i < SCH_SEAL_KEY_LEN; i++) {
-		int hi = hexv(text[2 * i]), lo = hexv(text[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
-			sodium_memzero(master, sizeof(master));
-			return sch_error_set(SCH_EINVAL, "key file '%s' is not a "
-					     "backup key: a character that is "
-					     "not a hex digit", file);
-		}
-		master[i] = (unsigned char)(hi * 16 + lo);
+	if (sch_unhex(master, text, SCH_SEAL_KEY_LEN)) {
+		sodium_memzero(master, sizeof(master));
+		return sch_error_set(SCH_EINVAL, "key file '%s' is not a backup "
+				     "key: a character that is not a hex digit",
+				     file);
 	}
 	sch_seal_key_derive(out, master);
 	sodium_memzero(master, sizeof(master));

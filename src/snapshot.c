@@ -438,6 +438,7 @@ struct job {
 	struct sch_id *ids;	/* set by the writer (main thread) */
 	size_t nids, capids;
 	size_t nemitted;	/* chunks the reader emitted */
+	int binary;		/* COPY ... WITH (FORMAT binary) */
 	int done;
 };
 
@@ -653,7 +654,7 @@ static void *reader_main(void *arg)
 	while (!atomic_load(&bk->err.failed) && (j = next_job(bk))) {
 		int rc;
 		s.job = j;
-		s.binary = strstr(j->sql, "FORMAT binary") != NULL;
+		s.binary = j->binary;
 		s.ck = bk->proto;
 		sch_chunker_reset(&s.ck);
 		sch_buf_reset(&s.cur);
@@ -873,7 +874,7 @@ static int read_catalog(struct bk *bk, struct sch_pg *pg,
 	struct sch_buf v = SCH_BUF_INIT, sql = SCH_BUF_INIT;
 	const char *regname = bk->o->registry && *bk->o->registry
 				      ? bk->o->registry : SCH_REG_DEFAULT;
-	const char *p1[1];
+	int have_reg = 0;
 	uint64_t *sizes = NULL;
 	int rc, server = sch_pg_server_version(pg);
 
@@ -911,12 +912,15 @@ static int read_catalog(struct bk *bk, struct sch_pg *pg,
 	sch_pg_result_free(r);
 	r = NULL;
 	/* registry heads: applied revisions no applied revision names */
-	p1[0] = regname;
-	rc = sch_pg_query_value(&v, pg, "SELECT to_regclass(quote_ident($1) || "
-				"'.applied') IS NOT NULL", 1, p1);
+	{
+		struct sch_reg reg;
+		sch_reg_init(&reg, pg, regname);
+		rc = sch_reg_exists(&reg, &have_reg);
+		sch_reg_release(&reg);
+	}
 	if (rc)
 		goto out;
-	if (!strcmp(v.ptr, "t")) {
+	if (have_reg) {
 		char *q = qualified(regname, "applied");
 		sch_buf_reset(&sql);
 		sch_buf_addf(&sql, "SELECT a.revision FROM %s a WHERE NOT EXISTS "
@@ -1120,6 +1124,7 @@ static int read_catalog(struct bk *bk, struct sch_pg *pg,
 						     ((k + 1) * range));
 				sch_buf_addstr(&s, ") TO STDOUT");
 			}
+			j->binary = t->binary;
 			if (t->binary)
 				sch_buf_addstr(&s, " WITH (FORMAT binary)");
 			j->sql = sch_buf_detach(&s, NULL);
@@ -1939,13 +1944,6 @@ static int verify(struct sch_store *store, const struct sch_manifest *m,
 	return rc;
 }
 
-int sch_snapshot_verify(struct sch_store *store, const struct sch_manifest *m,
-			const struct sch_seal_key *key,
-			sch_snap_progress_fn *progress, void *arg)
-{
-	return verify(store, m, key, progress, arg, NULL);
-}
-
 /* ---- restore ---- */
 
 int sch_snapshot_marker(struct sch_pg *pg, struct sch_buf *snap)
@@ -2318,6 +2316,17 @@ int sch_snapshot_restore(struct sch_store *store, const struct sch_id *id,
 		rc = sch_pg_open(&pg, o->conninfo);
 	if (rc)
 		goto out;
+	/* pg_dump's DDL and binary COPY data do not go to an older major:
+	 * refuse before the target is marked or wiped */
+	if (m.server && sch_pg_server_version(pg) / 10000 < m.server / 10000) {
+		rc = sch_error_set(SCH_EREFUSED, "snapshot %.12s was taken on "
+				   "PostgreSQL %ld; database '%s' runs an older "
+				   "%d", hex, m.server / 10000, sch_pg_dbname(pg),
+				   sch_pg_server_version(pg) / 10000);
+		sch_error_hint("restore into a server of version %ld or later",
+			       m.server / 10000);
+		goto out;
+	}
 	marker = sch_snapshot_marker(pg, &v);
 	if (marker < 0) {
 		rc = marker;

@@ -155,16 +155,6 @@ int sch_snapshot_list(struct sch_snap_info **out, size_t *n,
 		      struct sch_txn *t, const struct sch_seal_key *key);
 void sch_snapshot_list_free(struct sch_snap_info *v, size_t n);
 
-/*
- * Reads every object snapshot m names and checks its type and hash (and,
- * sealed, opens it with key), on two threads with their own read
- * transactions. m is plain or opened. Returns 0, SCH_ECORRUPT or
- * SCH_ENOTFOUND (naming the first bad object), SCH_EIO.
- */
-int sch_snapshot_verify(struct sch_store *store, const struct sch_manifest *m,
-			const struct sch_seal_key *key,
-			sch_snap_progress_fn *progress, void *arg);
-
 struct sch_restore_opts {
 	const char *conninfo;	/* the target */
 	const struct sch_seal_key *key; /* for a sealed snapshot */

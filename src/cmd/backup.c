@@ -1,5 +1,7 @@
 /* backup.c - take a snapshot of a database into the store; the progress
  * line that restore shares. */
+#include <errno.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +9,7 @@
 #include <unistd.h>
 
 #include "schema/catalog.h"
+#include "schema/chunker.h"
 #include "schema/cmd.h"
 #include "schema/error.h"
 #include "schema/seal.h"
@@ -49,15 +52,21 @@ void sch_cmd_progress(void *arg, const struct sch_snap_progress *p)
 int sch_cmd_size(size_t *out, const char *s, const char *opt)
 {
 	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
+	unsigned long long v;
+	int shift = 0;
 
-	if (end == s || *s == '-')
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end == s || *s == '-' || errno)
 		goto bad;
 	if (*end == 'k' || *end == 'K')
-		v <<= 10, end++;
+		shift = 10, end++;
 	else if (*end == 'm' || *end == 'M')
-		v <<= 20, end++;
-	if (*end == 'i' && end[-1] != '\0')
+		shift = 20, end++;
+	if (v > (SIZE_MAX >> shift))
+		goto bad;
+	v <<= shift;
+	if (*end == 'i' && shift)
 		end++;
 	if (*end == 'B' || *end == 'b')
 		end++;
@@ -195,7 +204,7 @@ SCH_CMD(backup)
 			rc = sch_cmd_size(&chunk, optarg, "--chunk-size");
 			if (rc)
 				return rc;
-			if (chunk < (1 << 10) || chunk > (16 << 20))
+			if (chunk < SCH_CHUNK_AVG_MIN || chunk > SCH_CHUNK_AVG_MAX)
 				return sch_error_set(SCH_EUSAGE, "--chunk-size "
 						     "is 1K to 16M, not '%s'",
 						     optarg);

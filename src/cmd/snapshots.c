@@ -105,6 +105,7 @@ static void size_str(char *out, size_t n, uint64_t v)
 static int delete_snapshots(struct sch_ctx *ctx, int n, char **ids)
 {
 	struct sch_txn *w = NULL;
+	struct sch_buf done = SCH_BUF_INIT;
 	char sh[SCH_SHORT_LEN + 1];
 	int rc;
 
@@ -118,7 +119,7 @@ static int delete_snapshots(struct sch_ctx *ctx, int n, char **ids)
 			rc = sch_kv_del(w, SCH_DB_SNAPSHOTS, id.b, SCH_ID_LEN);
 		if (!rc) {
 			sch_id_short(sh, &id);
-			printf("deleted snapshot %s\n", sh);
+			sch_buf_addf(&done, "deleted snapshot %s\n", sh);
 		}
 	}
 	if (!rc) {
@@ -126,9 +127,11 @@ static int delete_snapshots(struct sch_ctx *ctx, int n, char **ids)
 		w = NULL;
 	}
 	sch_txn_abort(w);
+	/* said only once it is so */
 	if (!rc)
-		printf("run 'schema gc' to free what only %s held\n",
-		       n == 1 ? "it" : "they");
+		printf("%srun 'schema gc' to free what only %s held\n",
+		       done.ptr, n == 1 ? "it" : "they");
+	sch_buf_release(&done);
 	return rc;
 }
 

@@ -262,6 +262,8 @@ esac
 expect_status 2 "$S" backup --level 10 && one_line_error && check "--level 10: exit 2"
 expect_status 2 "$S" backup --chunk-size lots && one_line_error && check "bad --chunk-size: exit 2"
 expect_status 2 "$S" backup --chunk-size 100 && one_line_error && check "too small --chunk-size: exit 2"
+expect_status 2 "$S" backup --chunk-size 17592186044417M && one_line_error && check "a --chunk-size that overflows: exit 2"
+expect_status 2 "$S" backup --chunk-size 2048i && one_line_error && check "'i' without K or M: exit 2"
 expect_status 2 "$S" backup extra && one_line_error && check "backup with an argument: exit 2"
 expect_status 3 "$S" backup --url "postgresql:///nope?host=$T/none" && one_line_error \
 	&& check "backup of an unreachable database: exit 3"
