@@ -1,5 +1,6 @@
 /* checkout.c - make a database exactly a set of revisions; the runner
  * that migrate and rollback share. */
+#include <sodium.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -207,7 +208,7 @@ static void sign_events(struct sch_ctx *ctx, struct sch_reg *reg)
 
 	if (sch_cmd_operator_key(&k, ctx))
 		sch_reg_set_signer(reg, &k);
-	memset(&k, 0, sizeof(k));
+	sodium_memzero(&k, sizeof(k));
 }
 
 /*

@@ -1,5 +1,6 @@
 /* key.c - Ed25519 signing keys: generate, list, export; backup keys
  * (generate --backup). */
+#include <sodium.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +71,7 @@ static int key_generate(int argc, char **argv, struct sch_ctx *ctx)
 	sch_key_publine(&line, &k);
 	printf("generated key '%s' (%s) in %s\n%s", name, fpr, dir.ptr,
 	       line.ptr);
-	memset(&k, 0, sizeof(k));
+	sodium_memzero(&k, sizeof(k));
 	sch_buf_release(&dir);
 	sch_buf_release(&line);
 	return 0;
@@ -94,7 +95,7 @@ static int key_list(int argc, char **argv, struct sch_ctx *ctx)
 		} else if (!rc) {
 			fprintf(stderr, "schema: warning: %s\n", sch_error_msg());
 		}
-		memset(&k, 0, sizeof(k));
+		sodium_memzero(&k, sizeof(k));
 		free(names[i]);
 	}
 	free(names);
@@ -124,7 +125,7 @@ static int key_export(int argc, char **argv, struct sch_ctx *ctx)
 		sch_key_publine(&line, &k);
 		fputs(line.ptr, stdout);
 	}
-	memset(&k, 0, sizeof(k));
+	sodium_memzero(&k, sizeof(k));
 	free(name);
 	sch_buf_release(&line);
 	return rc;

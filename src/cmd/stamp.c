@@ -1,4 +1,5 @@
 /* stamp.c - record revisions as applied (or not) without running them. */
+#include <sodium.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -66,7 +67,7 @@ SCH_CMD(stamp)
 		struct sch_key k;
 		if (sch_cmd_operator_key(&k, ctx))
 			sch_reg_set_signer(&reg, &k);
-		memset(&k, 0, sizeof(k));
+		sodium_memzero(&k, sizeof(k));
 	}
 	actor = sch_reg_actor(&reg);
 	rc = sch_reg_lock(&reg, 60000);

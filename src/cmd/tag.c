@@ -1,4 +1,5 @@
 /* tag.c - list, create and delete tags. */
+#include <sodium.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -113,7 +114,7 @@ SCH_CMD(tag)
 	if (!rc && sign)
 		rc = sch_sig_attach(ctx->txn, &key, &id, argv[optind]);
 	if (sign)
-		memset(&key, 0, sizeof(key));
+		sodium_memzero(&key, sizeof(key));
 out:
 	sch_buf_release(&ref);
 	return rc;
