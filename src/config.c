@@ -236,14 +236,8 @@ const char *sch_config_get(const struct sch_config *c, const char *key)
 	return NULL;
 }
 
-int sch_config_bool(const struct sch_config *c, const char *key, int def,
-		    int *out)
+int sch_bool_parse(const char *v, int *out)
 {
-	const char *v = sch_config_get(c, key);
-
-	*out = def;
-	if (!v)
-		return 0;
 	if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
 	    !strcasecmp(v, "on") || !strcmp(v, "1"))
 		*out = 1;
@@ -251,6 +245,17 @@ int sch_config_bool(const struct sch_config *c, const char *key, int def,
 		 !strcasecmp(v, "off") || !strcmp(v, "0") || !*v)
 		*out = 0;
 	else
+		return -1;
+	return 0;
+}
+
+int sch_config_bool(const struct sch_config *c, const char *key, int def,
+		    int *out)
+{
+	const char *v = sch_config_get(c, key);
+
+	*out = def;
+	if (v && sch_bool_parse(v, out))
 		return sch_error_set(SCH_EPARSE,
 				     "%s: '%s' is not a boolean for %s", c->path,
 				     v, key);

@@ -18,17 +18,17 @@
 #define ACTOR "schema-check"
 #define LOCK_WAIT_MS 600000
 
-int sch_scratch_enabled(const struct sch_ctx *ctx)
+int sch_scratch_enabled(int *on, const struct sch_ctx *ctx)
 {
 	const char *e = getenv("SCHEMA_CHECK");
-	int on = 1;
 
-	if (e && *e)
-		return strcmp(e, "0") && strcmp(e, "off") && strcmp(e, "no") &&
-		       strcmp(e, "false");
-	if (sch_config_bool(&ctx->config, "commit.check", 1, &on))
-		return 1;
-	return on;
+	if (e && *e) {
+		if (sch_bool_parse(e, on))
+			return sch_error_set(SCH_EINVAL, "SCHEMA_CHECK must be "
+					     "0 or 1, not '%s'", e);
+		return 0;
+	}
+	return sch_config_bool(&ctx->config, "commit.check", 1, on);
 }
 
 /* A connection string for database db on the server s->server names. */
@@ -39,24 +39,15 @@ static int db_conninfo(struct sch_buf *out, const struct sch_scratch *s,
 	return sch_pg_conninfo_set(out, s->server, "dbname", db);
 }
 
-/* The server's own database, where databases are created and dropped:
- * the one SCHEMA_DEV_URL names, or the private cluster's postgres. */
-static int admin_conninfo(struct sch_buf *out, const struct sch_scratch *s)
-{
-	sch_buf_reset(out);
-	sch_buf_addstr(out, s->server);
-	return 0;
-}
-
 static int admin_exec(struct sch_scratch *s, const char *verb,
 		      const char *db, const char *tmpl)
 {
-	struct sch_buf ci = SCH_BUF_INIT, sql = SCH_BUF_INIT;
+	struct sch_buf sql = SCH_BUF_INIT;
 	struct sch_pg *pg = NULL;
-	int rc = admin_conninfo(&ci, s);
+	/* databases are made and dropped from the server's own database:
+	 * the one SCHEMA_DEV_URL names, or the private cluster's postgres */
+	int rc = sch_pg_open(&pg, s->server);
 
-	if (!rc)
-		rc = sch_pg_open(&pg, ci.ptr);
 	if (rc) {
 		rc = sch_error_wrap(rc, "scratch server");
 		goto out;
@@ -76,7 +67,6 @@ static int admin_exec(struct sch_scratch *s, const char *verb,
 		rc = sch_error_wrap(rc, "scratch database %s", db);
 out:
 	sch_pg_close(pg);
-	sch_buf_release(&ci);
 	sch_buf_release(&sql);
 	return rc;
 }
@@ -108,19 +98,16 @@ static void disconnect_db(struct sch_scratch *s)
 /* 1 when database db exists on the server, 0 when not, or an error. */
 static int db_exists(struct sch_scratch *s, const char *db)
 {
-	struct sch_buf ci = SCH_BUF_INIT, v = SCH_BUF_INIT;
+	struct sch_buf v = SCH_BUF_INIT;
 	struct sch_pg *pg = NULL;
 	const char *params[1] = { db };
-	int rc = admin_conninfo(&ci, s);
+	int rc = sch_pg_open(&pg, s->server);
 
-	if (!rc)
-		rc = sch_pg_open(&pg, ci.ptr);
 	if (!rc)
 		rc = sch_pg_query_value(&v, pg, "SELECT 1 FROM pg_database "
 					"WHERE datname = $1", 1, params);
 	rc = rc == 0 ? 1 : rc == SCH_ENOTFOUND ? 0 : rc;
 	sch_pg_close(pg);
-	sch_buf_release(&ci);
 	sch_buf_release(&v);
 	return rc;
 }
@@ -312,27 +299,19 @@ void sch_revcheck_release(struct sch_revcheck *c)
 }
 
 /* The revision's own step, up or down, through the apply engine. */
+/* Node idx of g (the revision's own step), up or down, as a one-step
+ * plan. */
 static int one_step(struct sch_scratch *s, struct sch_txn *t,
-		    const struct sch_gnode *nd, int is_up)
+		    const struct sch_graph *g, uint32_t idx, int is_up)
 {
 	struct sch_plan p = { 0 };
-	struct sch_graph g;
 	struct sch_applied_set applied = { 0 };
-	uint32_t idx = 0;
-	int rc;
 
-	/* a one-node plan over a graph that holds just this revision */
-	sch_graph_init(&g, t);
-	rc = sch_graph_add(&idx, &g, &nd->id);
-	if (!rc) {
-		p.up = is_up ? &idx : NULL;
-		p.nup = is_up ? 1 : 0;
-		p.down = is_up ? NULL : &idx;
-		p.ndown = is_up ? 0 : 1;
-		rc = run_plan(s, t, &g, &p, &applied);
-	}
-	sch_graph_release(&g);
-	return rc;
+	p.up = is_up ? &idx : NULL;
+	p.nup = is_up ? 1 : 0;
+	p.down = is_up ? NULL : &idx;
+	p.ndown = is_up ? 0 : 1;
+	return run_plan(s, t, g, &p, &applied);
 }
 
 int sch_scratch_revcheck(struct sch_revcheck *out, struct sch_scratch *s,
@@ -341,13 +320,20 @@ int sch_scratch_revcheck(struct sch_revcheck *out, struct sch_scratch *s,
 	struct sch_idlist targets = { 0 };
 	struct sch_buf before = SCH_BUF_INIT, back = SCH_BUF_INIT;
 	struct sch_graph g;
+	struct sch_rev r;
 	struct sch_id rec;
 	uint32_t idx;
 	int rc, fast;
 
 	memset(out, 0, sizeof(*out));
+	/* the revision alone, not the history it reaches: its parents
+	 * and depends are all the check needs of it */
 	sch_graph_init(&g, t);
-	rc = sch_graph_add(&idx, &g, rev);
+	rc = sch_rev_load(&r, t, rev);
+	if (rc)
+		goto out;
+	rc = sch_graph_add_rev(&idx, &g, rev, &r);
+	sch_rev_release(&r);
 	if (rc)
 		goto out;
 	for (size_t i = 0; i < g.nodes[idx].rev.nparents; i++)
@@ -373,11 +359,11 @@ again:
 		rc = sch_scratch_state(s, &out->before, &before, t);
 	if (rc)
 		goto out;
-	rc = one_step(s, t, &g.nodes[idx], 1);
+	rc = one_step(s, t, &g, idx, 1);
 	if (!rc)
 		rc = sch_scratch_state(s, &out->after, NULL, t);
 	if (!rc)
-		rc = one_step(s, t, &g.nodes[idx], 0);
+		rc = one_step(s, t, &g, idx, 0);
 	if (rc) {
 		char *m = xstrdup(sch_error_msg());
 		s->dirty = 1;
@@ -424,9 +410,7 @@ static void intersect(struct sch_strlist *out, const struct sch_strlist *a,
 	for (size_t i = 0; i < a->n; i++)
 		for (size_t k = 0; k < b->n; k++)
 			if (!strcmp(a->v[i], b->v[k])) {
-				out->v = xrealloc(out->v,
-						  (out->n + 1) * sizeof(char *));
-				out->v[out->n++] = xstrdup(a->v[i]);
+				sch_strlist_push(out, a->v[i]);
 				break;
 			}
 }
@@ -464,7 +448,6 @@ static int one_order(struct sch_scratch *s, struct sch_txn *t,
 	}
 	if (!rc)
 		rc = sch_scratch_state(&c, &ignore, end, NULL);
-	sch_pg_rollback(c.pg);
 	disconnect_db(&c);
 	sch_idlist_release(&tg);
 	return rc;

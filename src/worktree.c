@@ -579,6 +579,21 @@ int sch_wt_record_stat(struct sch_txn *t, const char *dir, const char *name)
 	return sch_kv_put(t, SCH_DB_WTSTAT, name, strlen(name), sig, sizeof(sig));
 }
 
+void sch_strlist_push(struct sch_strlist *l, const char *s)
+{
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = xstrdup(s);
+}
+
+void sch_strlist_join(struct sch_buf *out, const struct sch_strlist *l,
+		      size_t max)
+{
+	for (size_t i = 0; i < l->n && i < max; i++)
+		sch_buf_addf(out, "%s%s", i ? ", " : "", l->v[i]);
+	if (l->n > max)
+		sch_buf_addf(out, " and %zu more", l->n - max);
+}
+
 void sch_strlist_release(struct sch_strlist *l)
 {
 	strv_free(l->v, l->n);

@@ -135,6 +135,17 @@ int sch_cmd_applied_heads(struct sch_idlist *out, struct sch_ctx *ctx,
  */
 int sch_cmd_applied_state(struct sch_id *out, struct sch_ctx *ctx,
 			  struct sch_reg *reg, const struct sch_idlist *heads);
+/*
+ * Drift: the live state of reg's database (*live) against the one recorded
+ * for heads (*rec). Returns 1 when a state is recorded (they differ when
+ * the ids do; changed then gets the header lines of the objects that
+ * differ, empty when the recorded text is not in the store), 0 when none
+ * is, or a capture error.
+ */
+struct sch_strlist;
+int sch_cmd_drift(struct sch_strlist *changed, struct sch_id *rec,
+		  struct sch_id *live, struct sch_ctx *ctx, struct sch_reg *reg,
+		  const struct sch_idlist *heads);
 SCH_CMD(backup);
 SCH_CMD(snapshots);
 SCH_CMD(restore);

@@ -40,6 +40,9 @@ int sch_config_load(struct sch_config *out, const char *path);
 void sch_config_release(struct sch_config *c);
 /* The last value of key, or NULL. Valid until the config is released. */
 const char *sch_config_get(const struct sch_config *c, const char *key);
+/* A boolean's text (true/yes/on/1, false/no/off/0 or empty) into *out;
+ * -1 for anything else. */
+int sch_bool_parse(const char *v, int *out);
 /* Boolean value (true/yes/on/1, false/no/off/0); def when unset.
  * Returns SCH_EPARSE for another value, with the key named. */
 int sch_config_bool(const struct sch_config *c, const char *key, int def,

@@ -107,8 +107,9 @@ int sch_scratch_mergecheck(struct sch_mergecheck *out, struct sch_scratch *s,
 			   struct sch_txn *t, const struct sch_id *a,
 			   const struct sch_id *b, const struct sch_id *merge);
 
-/* 1 when the checks are turned on: SCHEMA_CHECK (0/1) else config
- * commit.check (default true). */
-int sch_scratch_enabled(const struct sch_ctx *ctx);
+/* *on = whether the checks are turned on: SCHEMA_CHECK (a boolean) else
+ * config commit.check (default true). Returns 0, SCH_EINVAL (a bad
+ * SCHEMA_CHECK), SCH_EPARSE (a bad commit.check). */
+int sch_scratch_enabled(int *on, const struct sch_ctx *ctx);
 
 #endif

@@ -118,6 +118,12 @@ struct sch_strlist {
 	size_t n;
 };
 void sch_strlist_release(struct sch_strlist *l);
+/* Appends a copy of s. */
+void sch_strlist_push(struct sch_strlist *l, const char *s);
+/* Appends "a, b, c and N more": the first max items, then how many
+ * others there are. */
+void sch_strlist_join(struct sch_buf *out, const struct sch_strlist *l,
+		      size_t max);
 int sch_wt_scan_edits(struct sch_txn *t, const char *dir,
 		      struct sch_strlist *edited, struct sch_strlist *uncommitted);
 

@@ -1,5 +1,6 @@
 /* commit.c - store new or changed migrations/ directories as revisions and
  * advance the current branch. */
+#include <sodium.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,25 +131,13 @@ static int descends(struct sch_txn *t, const struct sch_wt *wt,
 	return hit;
 }
 
-/* "table public.a, index public.b and 3 more" into out. */
+/* The objects a check names, at most three. */
 static void name_objects(struct sch_buf *out, const struct sch_strlist *l)
 {
-	size_t shown = l->n > 3 ? 3 : l->n;
-
-	for (size_t i = 0; i < shown; i++)
-		sch_buf_addf(out, "%s%s", i ? (i + 1 == shown && l->n == shown
-						     ? " and " : ", ") : "",
-			     l->v[i]);
-	if (l->n > shown)
-		sch_buf_addf(out, " and %zu more", l->n - shown);
-	if (!l->n)
+	if (l->n)
+		sch_strlist_join(out, l, 3);
+	else
 		sch_buf_addstr(out, "(no object named)");
-}
-
-static void strlist_push(struct sch_strlist *l, const char *s)
-{
-	l->v = xrealloc(l->v, (l->n + 1) * sizeof(char *));
-	l->v[l->n++] = xstrdup(s);
 }
 
 /* A merge revision's check: its sides in both orders, then its script,
@@ -240,7 +229,7 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 			c.reversible = 1;
 		if (!rc && !c.reversible &&
 		    !sch_rev_has_flag(&e->rev, "irreversible")) {
-			strlist_push(&bad, e->name);
+			sch_strlist_push(&bad, e->name);
 			if (!first.len) {
 				sch_buf_addf(&first, "%s is not reversible: "
 					     "after up.sql and down.sql, ",
@@ -261,7 +250,7 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 		rc = sch_error_set(SCH_ECHECK, "%s", first.ptr);
 		if (o->irreversible && irrev) {
 			for (size_t i = 0; i < bad.n; i++)
-				strlist_push(irrev, bad.v[i]);
+				sch_strlist_push(irrev, bad.v[i]);
 		} else {
 			sch_error_hint("make down.sql undo up.sql, or record it "
 				       "as irreversible with 'schema commit "
@@ -510,7 +499,9 @@ SCH_CMD(commit)
 	struct sch_strlist irrev = { 0 };
 
 	memset(&o, 0, sizeof(o));
-	o.check = sch_scratch_enabled(ctx);
+	rc = sch_scratch_enabled(&o.check, ctx);
+	if (rc)
+		return rc;
 	o.mergecheck = 1;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":qS", opts, NULL)) != -1) {
@@ -570,6 +561,6 @@ SCH_CMD(commit)
 			rc = sch_commit_worktree(ctx, &o, NULL);
 	}
 	sch_strlist_release(&irrev);
-	memset(&key, 0, sizeof(key));
+	sodium_memzero(&key, sizeof(key));
 	return rc;
 }

@@ -42,6 +42,27 @@ int sch_cmd_applied_state(struct sch_id *out, struct sch_ctx *ctx,
 	return rc;
 }
 
+int sch_cmd_drift(struct sch_strlist *changed, struct sch_id *rec,
+		  struct sch_id *live, struct sch_ctx *ctx, struct sch_reg *reg,
+		  const struct sch_idlist *heads)
+{
+	struct sch_catalog_opts co;
+	struct sch_buf lt = SCH_BUF_INIT, rt = SCH_BUF_INIT;
+	int rc = sch_cmd_applied_state(rec, ctx, reg, heads);
+
+	if (rc <= 0)
+		return rc;
+	sch_cmd_catalog_opts(&co, ctx);
+	rc = sch_catalog_state(live, &lt, NULL, reg->pg, &co);
+	/* without the recorded text the objects cannot be named */
+	if (!rc && sch_id_cmp(rec, live) &&
+	    sch_object_get_typed(&rt, ctx->txn, rec, SCH_OBJ_STATE) == 0)
+		sch_statediff(NULL, changed, rt.ptr, rt.len, lt.ptr, lt.len, 0);
+	sch_buf_release(&lt);
+	sch_buf_release(&rt);
+	return rc ? rc : 1;
+}
+
 int sch_cmd_applied_heads(struct sch_idlist *out, struct sch_ctx *ctx,
 			  const struct sch_applied_set *applied)
 {

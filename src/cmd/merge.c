@@ -1,4 +1,5 @@
 /* merge.c - create a merge revision of two revisions, with its directory. */
+#include <sodium.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,10 +79,7 @@ static int conflict(struct sch_ctx *ctx, const struct sch_buf *name,
 		     m->parents[0], m->parents[1]);
 	rc = sch_wt_create(ctx->migrations, name->ptr, m, up.ptr, down.ptr);
 	if (!rc) {
-		for (size_t i = 0; i < l->n && i < 3; i++)
-			sch_buf_addf(&what, "%s%s", i ? ", " : "", l->v[i]);
-		if (l->n > 3)
-			sch_buf_addf(&what, " and %zu more", l->n - 3);
+		sch_strlist_join(&what, l, 3);
 		if (mc->failed)
 			rc = sch_error_set(SCH_ECONFLICT, "merge conflict: %s%s%s",
 					   mc->why.ptr, what.len ? "; both "
@@ -111,7 +109,7 @@ SCH_CMD(merge)
 	};
 	const char *message = NULL, *keyname = NULL;
 	struct sch_key key;
-	int sign = 0, check = sch_scratch_enabled(ctx);
+	int sign = 0, check = 1;
 	struct sch_mergecheck mc;
 	struct sch_id a, b;
 	struct sch_graph g;
@@ -125,6 +123,9 @@ SCH_CMD(merge)
 	sch_meta_init(&m);
 	memset(&mc, 0, sizeof(mc));
 	memset(&wt, 0, sizeof(wt));
+	rc = sch_scratch_enabled(&check, ctx);
+	if (rc)
+		goto out;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":m:S", opts, NULL)) != -1) {
 		switch (c) {
@@ -243,8 +244,7 @@ SCH_CMD(merge)
 	}
 	if (mc.column_order) {
 		struct sch_buf what = SCH_BUF_INIT;
-		for (size_t i = 0; i < mc.orders.n; i++)
-			sch_buf_addf(&what, "%s%s", i ? ", " : "", mc.orders.v[i]);
+		sch_strlist_join(&what, &mc.orders, mc.orders.n);
 		sch_ui_warn("the two orders of the sides give %s their columns "
 			    "in different orders; databases upgraded through "
 			    "either branch will differ in column order only",
@@ -276,7 +276,7 @@ SCH_CMD(merge)
 	}
 out:
 	sch_mergecheck_release(&mc);
-	memset(&key, 0, sizeof(key));
+	sodium_memzero(&key, sizeof(key));
 	free(dir);
 	sch_meta_release(&m);
 	sch_wt_release(&wt);

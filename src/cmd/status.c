@@ -56,44 +56,29 @@ static size_t count_pending(struct sch_graph *g,
 static int drift(json_t *o, struct sch_ctx *ctx, struct sch_reg *reg,
 		 const struct sch_idlist *heads)
 {
-	struct sch_catalog_opts co;
 	struct sch_id rec, live;
-	struct sch_buf lt = SCH_BUF_INIT, rt = SCH_BUF_INIT;
 	struct sch_strlist changed = { 0 };
 	char hex[SCH_HEX_LEN + 1];
 	json_t *names;
-	int rc = sch_cmd_applied_state(&rec, ctx, reg, heads);
+	int rc = sch_cmd_drift(&changed, &rec, &live, ctx, reg, heads);
 
 	if (rc <= 0) {
 		json_object_set_new(o, "drift", json_null());
 		return rc;
 	}
-	sch_cmd_catalog_opts(&co, ctx);
-	rc = sch_catalog_state(&live, &lt, NULL, reg->pg, &co);
-	if (rc)
-		goto out;
 	sch_id_hex(hex, &rec);
 	json_object_set_new(o, "recorded_state", json_string(hex));
 	sch_id_hex(hex, &live);
 	json_object_set_new(o, "live_state", json_string(hex));
 	names = json_array();
-	if (sch_id_cmp(&rec, &live)) {
-		/* Without the recorded text the objects cannot be named. */
-		if (sch_object_get_typed(&rt, ctx->txn, &rec, SCH_OBJ_STATE) == 0)
-			sch_statediff(NULL, &changed, rt.ptr, rt.len, lt.ptr,
-				      lt.len, 0);
-		else
-			json_array_append_new(names, json_string("?"));
-		for (size_t i = 0; i < changed.n; i++)
-			json_array_append_new(names, json_string(
-				sch_catalog_entry_name(changed.v[i])));
-	}
+	if (sch_id_cmp(&rec, &live) && !changed.n)
+		json_array_append_new(names, json_string("?"));
+	for (size_t i = 0; i < changed.n; i++)
+		json_array_append_new(names, json_string(
+			sch_catalog_entry_name(changed.v[i])));
 	json_object_set_new(o, "drift", names);
-out:
 	sch_strlist_release(&changed);
-	sch_buf_release(&lt);
-	sch_buf_release(&rt);
-	return rc;
+	return 0;
 }
 
 static int branch_cb(const char *name, const struct sch_id *id, void *arg)

@@ -56,14 +56,6 @@ static void check_script(struct problems *p, struct sch_txn *t,
 	sch_buf_release(&b);
 }
 
-static void names(struct sch_buf *out, const struct sch_strlist *l)
-{
-	for (size_t i = 0; i < l->n && i < 5; i++)
-		sch_buf_addf(out, "%s%s", i ? ", " : "", l->v[i]);
-	if (l->n > 5)
-		sch_buf_addf(out, " and %zu more", l->n - 5);
-}
-
 /*
  * Every revision, parents first, up and down on the scratch database:
  * it applies, comes back to its parents' state (unless flagged
@@ -110,7 +102,7 @@ static int check_states(struct problems *p, struct sch_ctx *ctx,
 				sch_buf_addstr(&msg, "the two orders of its sides "
 					       "and its script end in different "
 					       "states: ");
-				names(&msg, &mc.orders);
+				sch_strlist_join(&msg, &mc.orders, 5);
 				problem(p, "merge", where, msg.ptr);
 			}
 		}
@@ -131,7 +123,7 @@ static int check_states(struct problems *p, struct sch_ctx *ctx,
 			sch_buf_reset(&msg);
 			sch_buf_addstr(&msg, "down.sql does not bring back the "
 				       "parent's state: ");
-			names(&msg, &c.differ);
+			sch_strlist_join(&msg, &c.differ, 5);
 			problem(p, "reversible", where, msg.ptr);
 		}
 		if (sch_state_lookup(&rec, ctx->txn, &nd->id,
@@ -163,38 +155,24 @@ static int check_drift(struct problems *p, struct sch_ctx *ctx,
 		       const struct sch_applied_set *applied)
 {
 	struct sch_idlist heads = { 0 };
-	struct sch_catalog_opts co;
 	struct sch_id rec, live;
-	struct sch_buf text = SCH_BUF_INIT, old = SCH_BUF_INIT,
-		       msg = SCH_BUF_INIT;
+	struct sch_buf msg = SCH_BUF_INIT;
 	struct sch_strlist changed = { 0 };
-	int rc;
+	int rc = sch_cmd_applied_heads(&heads, ctx, applied);
 
-	sch_cmd_catalog_opts(&co, ctx);
-	rc = sch_cmd_applied_heads(&heads, ctx, applied);
 	if (!rc && heads.n)
-		rc = sch_cmd_applied_state(&rec, ctx, reg, &heads);
-	if (rc <= 0)
-		goto out; /* nothing applied, or no state recorded */
-	rc = sch_catalog_state(&live, &text, NULL, pg, &co);
-	if (rc || !sch_id_cmp(&live, &rec))
-		goto out;
-	if (sch_object_get_typed(&old, ctx->txn, &rec, SCH_OBJ_STATE) == 0) {
-		sch_statediff(NULL, &changed, old.ptr, old.len, text.ptr,
-			      text.len, 0);
-		sch_buf_addstr(&msg, "the database differs from the state "
-			       "recorded for its revisions: ");
-		names(&msg, &changed);
-	} else {
+		rc = sch_cmd_drift(&changed, &rec, &live, ctx, reg, &heads);
+	if (rc == 1 && sch_id_cmp(&live, &rec)) {
 		sch_buf_addstr(&msg, "the database differs from the state "
 			       "recorded for its revisions");
+		if (changed.n) {
+			sch_buf_addstr(&msg, ": ");
+			sch_strlist_join(&msg, &changed, 5);
+		}
+		problem(p, "drift", sch_pg_dbname(pg), msg.ptr);
 	}
-	problem(p, "drift", sch_pg_dbname(pg), msg.ptr);
-out:
 	sch_idlist_release(&heads);
 	sch_strlist_release(&changed);
-	sch_buf_release(&text);
-	sch_buf_release(&old);
 	sch_buf_release(&msg);
 	return rc < 0 ? rc : 0;
 }

@@ -92,6 +92,12 @@ wait "$pid" 2>/dev/null
 [ "$(store_digest)" = "$d" ] && check "kill -9 during the check: nothing stored" || fail "store changed by a killed commit"
 expect_status 0 "$S" commit && expect_out "0004_slow" && check "the next commit checks and stores it"
 expect_status 2 "$S" commit --irreversible --no-check && one_line_error && check "--irreversible with --no-check: exit 2"
+expect_status 2 env SCHEMA_CHECK=maybe "$S" commit && one_line_error && expect_err "SCHEMA_CHECK must be 0 or 1, not 'maybe'" \
+	&& check "a bad SCHEMA_CHECK: exit 2, named"
+printf '[commit]\n\tcheck = sometimes\n' >>.schema/config
+expect_status 4 env -u SCHEMA_CHECK "$S" merge 0001_t 0002_u -m x && one_line_error && expect_err "'sometimes' is not a boolean" \
+	&& check "a bad commit.check: exit 4, named"
+sed -i '/^\[commit\]$/,$d' .schema/config
 expect_status 0 "$S" dev stop --remove && [ ! -e .schema/dev ] && check "dev stop --remove deletes it"
 d=$(store_digest)
 expect_status 3 env PG_BINDIR=/nonexistent "$S" dev start && one_line_error && expect_err "PG_BINDIR" \

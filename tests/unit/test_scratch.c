@@ -301,13 +301,23 @@ Test(scratch, close_drops_the_throwaway_database)
 
 Test(scratch, checks_follow_schema_check_and_config)
 {
+	int on;
+
 	setenv("SCHEMA_CHECK", "0", 1);
-	cr_assert_not(sch_scratch_enabled(&ctx));
+	cr_assert_eq(sch_scratch_enabled(&on, &ctx), 0);
+	cr_assert_not(on);
 	setenv("SCHEMA_CHECK", "1", 1);
-	cr_assert(sch_scratch_enabled(&ctx));
+	cr_assert_eq(sch_scratch_enabled(&on, &ctx), 0);
+	cr_assert(on);
+	setenv("SCHEMA_CHECK", "maybe", 1);
+	cr_assert_eq(sch_scratch_enabled(&on, &ctx), SCH_EINVAL);
+	cr_assert(strstr(sch_error_msg(), "'maybe'") != NULL);
 	unsetenv("SCHEMA_CHECK");
 	sch_config_set(&ctx.config, "commit.check", "false");
-	cr_assert_not(sch_scratch_enabled(&ctx));
+	cr_assert_eq(sch_scratch_enabled(&on, &ctx), 0);
+	cr_assert_not(on);
+	sch_config_set(&ctx.config, "commit.check", "sometimes");
+	cr_assert_eq(sch_scratch_enabled(&on, &ctx), SCH_EPARSE);
 }
 
 Test(scratch, dev_url_encodes_the_socket_directory)
