@@ -1,5 +1,7 @@
 /* config.c - git-config style configuration files. */
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -259,6 +261,49 @@ int sch_config_bool(const struct sch_config *c, const char *key, int def,
 		return sch_error_set(SCH_EPARSE,
 				     "%s: '%s' is not a boolean for %s", c->path,
 				     v, key);
+	return 0;
+}
+
+int sch_duration_parse(const char *v, long *out)
+{
+	static const struct {
+		const char *unit;
+		long secs;
+	} units[] = { { "", 1 }, { "s", 1 }, { "sec", 1 }, { "min", 60 },
+		      { "m", 60 }, { "h", 3600 }, { "d", 86400 } };
+	char *end;
+	long n;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || n < 0)
+		return -1;
+	while (*end == ' ' || *end == '\t')
+		end++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++)
+		if (!strcasecmp(end, units[i].unit)) {
+			if (n > LONG_MAX / units[i].secs)
+				return -1;
+			*out = n * units[i].secs;
+			return 0;
+		}
+	return -1;
+}
+
+int sch_config_duration(const struct sch_config *c, const char *key,
+			long def, long *out)
+{
+	const char *v = sch_config_get(c, key);
+
+	*out = def;
+	if (v && sch_duration_parse(v, out))
+		return sch_error_set(SCH_EPARSE, "%s: '%s' is not a duration "
+				     "for %s (seconds, or 30s, 15min, 2h, 1d)",
+				     c->path, v, key);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 
 #include "schema/buf.h"
 #include "schema/cmd.h"
+#include "schema/devcluster.h"
 #include "schema/error.h"
 #include "schema/object.h"
 #include "schema/refs.h"
@@ -264,6 +265,10 @@ int main(int argc, char **argv)
 	const struct cmd *cmd;
 	int i = 1, rc;
 
+	/* the scratch cluster's watcher: this binary started again by
+	 * sch_dev_start() under that name */
+	if (argc == 2 && !strcmp(argv[0], SCH_DEV_WATCH_NAME))
+		return sch_dev_watch(argv[1]);
 	memset(&ctx, 0, sizeof(ctx));
 	sch_object_lib_init();
 	opterr = 0;

@@ -47,6 +47,13 @@ int sch_bool_parse(const char *v, int *out);
  * Returns SCH_EPARSE for another value, with the key named. */
 int sch_config_bool(const struct sch_config *c, const char *key, int def,
 		    int *out);
+/* A duration's text ("0", "90", "30s", "15min", "15m", "2h", "1d") into
+ * *out seconds; -1 for anything else. */
+int sch_duration_parse(const char *v, long *out);
+/* Duration value in seconds; def when unset. Returns SCH_EPARSE for
+ * another value, with the key named. */
+int sch_config_duration(const struct sch_config *c, const char *key,
+			long def, long *out);
 /* Sets a value in memory (appends). */
 void sch_config_set(struct sch_config *c, const char *key, const char *value);
 /* Writes `section[.sub].key = value` to the file at path, keeping the rest

@@ -384,3 +384,24 @@ Test(config, write_value_refuses_a_key_without_section)
 	sch_buf_release(&b);
 	free(p);
 }
+
+Test(config, durations_take_seconds_or_a_unit)
+{
+	static const struct {
+		const char *text;
+		long secs;
+	} good[] = { { "0", 0 }, { "90", 90 }, { "30s", 30 }, { "15min", 900 },
+		     { "15m", 900 }, { "2h", 7200 }, { "1d", 86400 },
+		     { "5 min", 300 } };
+	static const char *const bad[] = { "", "min", "-1", "1x", "1.5h",
+					   "99999999999999999999" };
+	long v;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
+		cr_assert_eq(sch_duration_parse(good[i].text, &v), 0, "%s",
+			     good[i].text);
+		cr_assert_eq(v, good[i].secs, "%s", good[i].text);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		cr_assert_eq(sch_duration_parse(bad[i], &v), -1, "%s", bad[i]);
+}
