@@ -373,7 +373,19 @@ static int run_prog(const char *bindir, char *const argv[], const char *dir,
 		}
 		/* the server outlives us: it keeps nothing of ours open */
 		close_range(3, ~0U, 0);
-		execv(path, argv);
+		/* argv[0] the full path: initdb and pg_ctl find postgres
+		 * beside themselves through it, not through PATH */
+		{
+			size_t n = 0;
+			char **av;
+			while (argv[n])
+				n++;
+			av = xcalloc(n + 1, sizeof(*av));
+			av[0] = path;
+			for (size_t i = 1; i < n; i++)
+				av[i] = argv[i];
+			execv(path, av);
+		}
 		_exit(127);
 	}
 	free(path);
