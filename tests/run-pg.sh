@@ -51,7 +51,7 @@ for t in ${PG_UNIT_TESTS:-test_catalog test_scratch test_apply test_registry tes
 	result $? "$t" "$(tail -n 1 "$tmp/out")"
 done
 echo "== cli tests on PostgreSQL $PG"
-for t in ${PG_CLI_TESTS:-t_state t_apply t_dev t_task_table}; do
+for t in ${PG_CLI_TESTS:-t_state t_apply t_dev t_task_table t_backup_major}; do
 	bash "tests/cli/$t.sh" >"$tmp/out" 2>&1
 	result $? "$t" "$(grep -c '^ok' "$tmp/out") checks"
 done

@@ -570,3 +570,25 @@ Test(catalog, collations_defined_in_a_managed_schema_are_part_of_the_state)
 	differ("", "CREATE COLLATION app.c1 (provider = libc, locale = 'C')",
 	       "CREATE COLLATION app.c2 (provider = libc, locale = 'C')");
 }
+
+/* PostgreSQL 18: virtual generated columns (their expression needs the
+ * table's context) and named NOT NULL constraints, catalogued in
+ * pg_constraint. */
+Test(catalog, virtual_generated_columns_and_not_null_constraints)
+{
+	struct sch_pg *pg = pgtest_open();
+	int major = sch_pg_server_major(pg);
+
+	sch_pg_close(pg);
+	if (major < 18)
+		cr_skip_test("PostgreSQL %d has neither", major);
+	differ("CREATE TABLE app.g (a int)",
+	       "ALTER TABLE app.g ADD b int GENERATED ALWAYS AS (a * 2) VIRTUAL",
+	       "ALTER TABLE app.g ADD b int GENERATED ALWAYS AS (a * 2) STORED");
+	differ("CREATE TABLE app.n (a int)",
+	       "ALTER TABLE app.n ADD CONSTRAINT a_required NOT NULL a",
+	       "ALTER TABLE app.n ADD CONSTRAINT a_needed NOT NULL a");
+	differ("CREATE TABLE app.n (a int)",
+	       "ALTER TABLE app.n ADD CONSTRAINT a_required NOT NULL a",
+	       "ALTER TABLE app.n ADD CONSTRAINT a_required NOT NULL a NO INHERIT");
+}
