@@ -883,8 +883,13 @@ int sch_dev_watch(const char *repo)
 				remove_tree(dir);
 			break;
 		}
-		if (file_exists(repo, "keep") || stat(used, &st))
+		if (file_exists(repo, "keep"))
 			continue;
+		/* never stamped (an older schema started it): from now */
+		if (stat(used, &st)) {
+			mark_used(repo, SCH_DEV_IDLE_DEFAULT);
+			continue;
+		}
 		f = fopen(used, "r");
 		if (f) {
 			n = fscanf(f, "idle-stop %ld", &idle);

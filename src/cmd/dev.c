@@ -182,7 +182,15 @@ SCH_CMD(dev)
 		if (ext) {
 			shown_url(&u, ext);
 		} else {
-			rc = dev_rc(sch_dev_start(ctx->repo, 0, NULL));
+			struct sch_dev_use use;
+			long idle;
+			rc = sch_config_duration(&ctx->config, "dev.idle-stop",
+						 SCH_DEV_IDLE_DEFAULT, &idle);
+			if (!rc)
+				rc = dev_rc(sch_dev_acquire(&use, ctx->repo, idle,
+							    0, NULL));
+			if (!rc)
+				sch_dev_release(&use, ctx->repo);
 			sch_dev_url(&u, ctx->repo, "postgres");
 		}
 		if (!rc)
