@@ -73,7 +73,9 @@ grep -q '"down"' .schema/plan.json && check "the hook got the plan on stdin" || 
 [ "$(sql "SELECT count(*) FROM schema_registry.applied")" = 15 ] && check "nothing changed" || fail "changed by aborted checkout"
 rm .schema/hooks/pre-checkout
 
-# --- production needs confirmation
+# --- production needs confirmation (its backup is t_snapshot's and
+# t_backup_major's matter: off here, so that this holds on every major)
+printf '[env "production"]\n\tbackup = never\n' >>.schema/config
 expect_status 2 "$S" checkout --env production -q base </dev/null && expect_err "needs confirmation" && check "production without a terminal or --yes: refused"
 [ "$(sql "SELECT count(*) FROM schema_registry.applied")" = 15 ] && check "refusal changed nothing" || fail "changed"
 
