@@ -262,6 +262,60 @@ int sch_config_bool(const struct sch_config *c, const char *key, int def,
 	return 0;
 }
 
+int sch_duration_parse(const char *v, long *out_ms)
+{
+	static const struct {
+		const char *unit;
+		double ms;
+	} units[] = {
+		{ "", 1000 },	  { "ms", 1 },	      { "s", 1000 },
+		{ "sec", 1000 },  { "min", 60000 },   { "h", 3600000 },
+		{ "d", 86400000 },
+	};
+	const char *p = v;
+	char *end;
+	double n;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!(*p >= '0' && *p <= '9') && *p != '.')
+		return -1;
+	n = strtod(p, &end);
+	if (end == p || n < 0)
+		return -1;
+	while (*end == ' ')
+		end++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		size_t ul = strlen(units[i].unit);
+		double ms;
+		if (strncasecmp(end, units[i].unit, ul))
+			continue;
+		if (end[ul] != '\0' && strspn(end + ul, " \t") != strlen(end + ul))
+			continue;
+		ms = n * units[i].ms;
+		/* A month of milliseconds is far beyond any timeout. */
+		if (ms > 2147483647.0)
+			return -1;
+		*out_ms = (long)(ms + 0.5);
+		return 0;
+	}
+	return -1;
+}
+
+int sch_config_duration(const struct sch_config *c, const char *key,
+			long def_ms, long *out_ms)
+{
+	const char *v = sch_config_get(c, key);
+
+	*out_ms = def_ms;
+	if (v && sch_duration_parse(v, out_ms))
+		return sch_error_set(SCH_EPARSE,
+				     "%s: '%s' is not a duration for %s "
+				     "(500ms, 5s, 2min, 1h or seconds)",
+				     c->path, v, key);
+	return 0;
+}
+
 void sch_config_set(struct sch_config *c, const char *key, const char *value)
 {
 	add_entry(c, xstrdup(key), xstrdup(value), 0);

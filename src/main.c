@@ -14,6 +14,7 @@
 #include "schema/error.h"
 #include "schema/object.h"
 #include "schema/refs.h"
+#include "schema/suggest.h"
 #include "schema/ui.h"
 
 #define SCHEMA_VERSION "0.1.0"
@@ -66,6 +67,22 @@ static const struct cmd *find_cmd(const char *name)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;
+}
+
+/* "unknown command 'stauts' (did you mean 'status'?)" */
+static void unknown_command(const char *name)
+{
+	struct sch_suggest sg;
+	struct sch_buf near = SCH_BUF_INIT;
+
+	sch_suggest_init(&sg, name);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		sch_suggest_add(&sg, commands[i].name);
+	sch_suggest_add(&sg, "help");
+	sch_suggest_text(&near, &sg);
+	sch_ui_error("unknown command '%s'%s", name, near.ptr);
+	sch_suggest_release(&sg);
+	sch_buf_release(&near);
 }
 
 static void usage(FILE *f)
@@ -283,6 +300,9 @@ int main(int argc, char **argv)
 			if (sch_ui_help(stdout, NULL))
 				usage(stdout);
 			return 0;
+		} else if (!strcmp(argv[i], "--repo")) {
+			sch_ui_error("option '--repo' needs a value");
+			return 2;
 		} else {
 			sch_ui_error("unknown option '%s'", argv[i]);
 			usage(stderr);
@@ -297,7 +317,12 @@ int main(int argc, char **argv)
 		const char *verb = i + 1 < argc ? argv[i + 1] : NULL;
 		const struct cmd *c = verb ? find_cmd(verb) : NULL;
 		if (verb && !c) {
-			sch_ui_error("unknown command '%s'", verb);
+			unknown_command(verb);
+			return 2;
+		}
+		if (verb && i + 2 < argc) {
+			sch_ui_error("unexpected argument '%s' for 'help'",
+				     argv[i + 2]);
 			return 2;
 		}
 		if (sch_ui_help(stdout, c ? (c->alias_of ? c->alias_of : c->name)
@@ -307,7 +332,7 @@ int main(int argc, char **argv)
 	}
 	cmd = find_cmd(argv[i]);
 	if (!cmd) {
-		sch_ui_error("unknown command '%s'", argv[i]);
+		unknown_command(argv[i]);
 		usage(stderr);
 		return 2;
 	}

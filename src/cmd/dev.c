@@ -99,6 +99,8 @@ static int status(struct sch_ctx *ctx, int json, const char *ext)
 
 SCH_CMD(dev)
 {
+	static const char *const subs[] = { "start", "stop", "url", "status",
+					    NULL };
 	const char *ext = getenv("SCHEMA_DEV_URL");
 	const char *sub;
 	int json = 0, remove = 0;
@@ -108,6 +110,9 @@ SCH_CMD(dev)
 	if (argc < 2)
 		return usage();
 	sub = argv[1];
+	if (strcmp(sub, "start") && strcmp(sub, "stop") && strcmp(sub, "url") &&
+	    strcmp(sub, "status"))
+		return sch_cmd_unknown_sub("dev", sub, subs);
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--json") && !strcmp(sub, "status"))
 			json = 1;
@@ -162,6 +167,5 @@ SCH_CMD(dev)
 			       remove ? "; its data removed" : "");
 		return rc;
 	}
-	return sch_error_set(SCH_EUSAGE, "dev: unknown subcommand '%s' "
-			     "(start, stop, url, status)", sub);
+	return sch_cmd_unknown_sub("dev", sub, subs);
 }

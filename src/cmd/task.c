@@ -162,7 +162,7 @@ static int task_add(int argc, char **argv, struct sch_ctx *ctx)
 		case 'u': up_file = optarg; break;
 		case 'd': down_file = optarg; break;
 		default:
-			return sch_cmd_optfail(c, argv, "task add");
+			return sch_cmd_optfail(c, argv, "task add", opts);
 		}
 	}
 	if (argc - optind != 2)
@@ -273,7 +273,7 @@ static int task_log(int argc, char **argv, struct sch_ctx *ctx)
 		case 'F': full = 1; break;
 		case '1': oneline = 1; break;
 		default:
-			return sch_cmd_optfail(c, argv, "task log");
+			return sch_cmd_optfail(c, argv, "task log", opts);
 		}
 	}
 	if (argc - optind != 1)
@@ -350,7 +350,7 @@ static int task_show(int argc, char **argv, struct sch_ctx *ctx)
 		switch (c) {
 		case 'j': json = 1; break;
 		default:
-			return sch_cmd_optfail(c, argv, "task show");
+			return sch_cmd_optfail(c, argv, "task show", opts);
 		}
 	}
 	if (argc - optind != 2)
@@ -438,7 +438,7 @@ static int task_validate(int argc, char **argv, struct sch_ctx *ctx)
 
 	optind = 0;
 	if ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1)
-		return sch_cmd_optfail(c, argv, "task validate");
+		return sch_cmd_optfail(c, argv, "task validate", opts);
 	if (argc - optind < 2)
 		return usage("%s", "usage: schema task validate <name> FILE...");
 	rc = load_graph(&g, ctx, argv[optind]);
@@ -652,7 +652,7 @@ static int task_migrate(int argc, char **argv, struct sch_ctx *ctx)
 		case 'n': ta.dry_run = 1; db_opts = 1; break;
 		case 'y': ta.yes = 1; db_opts = 1; break;
 		default:
-			return sch_cmd_optfail(c, argv, "task migrate");
+			return sch_cmd_optfail(c, argv, "task migrate", opts);
 		}
 	}
 	if (to && (rc = sch_task_check_version(to)))
@@ -724,5 +724,9 @@ int cmd_task(int argc, char **argv, struct sch_ctx *ctx)
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		if (!strcmp(argv[1], subcommands[i].name))
 			return subcommands[i].fn(argc - 1, argv + 1, ctx);
-	return usage("unknown task subcommand '%s'", argv[1]);
+	{
+		static const char *const subs[] = { "add", "log", "migrate",
+						    "show", "validate", NULL };
+		return sch_cmd_unknown_sub("task", argv[1], subs);
+	}
 }
