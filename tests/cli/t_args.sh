@@ -52,8 +52,8 @@ for entry in $cmds $subs; do
 	case $page in generate) page=new ;; history) page=log ;; esac
 	opts=$(grep -o '\\-\\-[a-z][a-z\\-]*' "$top/man/schema-$page.1" 2>/dev/null |
 		sed 's/\\-/-/g' | sort -u | grep -v -e '^--help$' -e '^--$')
-	for a in --no-such-option -Z -v -n -m "-n x" "" -- - "x y z w v u" \
-		"--json=1" "%s%n%x" "$long" -1 +x "prodution" "--env prodution"; do
+	for a in --no-such-option -Z "-n x" -- - "x y z w v u" "%s%n%x" -1 \
+		"--env prodution"; do
 		# shellcheck disable=SC2086 # split the shapes on purpose
 		try "${words[@]}" $a
 	done
@@ -61,12 +61,8 @@ for entry in $cmds $subs; do
 	try "${words[@]}" "$long"
 	for o in $opts; do
 		try "${words[@]}" "$o"
-		try "${words[@]}" "$o" ""
-		try "${words[@]}" "$o" x
-		try "${words[@]}" "$o" -1
-		try "${words[@]}" "$o=%n%s"
-		try "${words[@]}" "$o" "$long"
 		try "${words[@]}" "$o" x y z w
+		try "${words[@]}" "$o=%n%s"
 	done
 done
 [ "$bad" = 0 ] && check "$runs runs: no crash, no hang, every status 0-4"
