@@ -17,6 +17,8 @@
  * sch_task_table_migrate() (src/task.c). See man/schema-task.1.
  */
 #include <getopt.h>
+#include <sodium.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,8 @@
 #include "schema/json.h"
 #include "schema/object.h"
 #include "schema/pg.h"
+#include "schema/registry.h"
+#include "schema/sign.h"
 #include "schema/target.h"
 #include "schema/task.h"
 #include "schema/ui.h"
@@ -541,6 +545,44 @@ struct table_args {
 	int dry_run, yes;
 };
 
+/*
+ * The audit event of a table migration: the task, the table and column,
+ * the versions found (with their row counts), the target version, the
+ * rows read and changed, the environment and the snapshot taken before
+ * (null when none). Returns 0 or SCH_EDB.
+ */
+static int table_event(struct sch_reg *reg, const struct sch_envpol *pol,
+		       const char *name, const struct sch_task_table_report *rep,
+		       const char *snap_hex)
+{
+	json_t *d = json_object(), *from = json_object();
+	char *actor = sch_reg_actor(reg), *s;
+	int rc;
+
+	for (size_t i = 0; i < rep->ncounts; i++)
+		json_object_set_new(from, rep->counts[i].version,
+				    json_integer((json_int_t)rep->counts[i].rows));
+	json_object_set_new(d, "task", json_string(name));
+	json_object_set_new(d, "table", json_string(rep->table));
+	json_object_set_new(d, "column", json_string(rep->column));
+	json_object_set_new(d, "from", from);
+	json_object_set_new(d, "to", rep->to ? json_string(rep->to)
+					     : json_null());
+	json_object_set_new(d, "rows_read", json_integer((json_int_t)rep->read));
+	json_object_set_new(d, "rows_changed",
+			    json_integer((json_int_t)rep->changed));
+	json_object_set_new(d, "env", pol->name ? json_string(pol->name)
+						: json_null());
+	json_object_set_new(d, "backup", snap_hex[0] ? json_string(snap_hex)
+						     : json_null());
+	s = json_dumps(d, JSON_SORT_KEYS);
+	rc = sch_reg_event(reg, actor, "task migrate", NULL, s);
+	free(s);
+	free(actor);
+	json_decref(d);
+	return rc;
+}
+
 /* schema task migrate <name> --table T --column C ... */
 static int migrate_table(struct sch_ctx *ctx, const char *name,
 			 const char *to, const struct table_args *a)
@@ -551,6 +593,9 @@ static int migrate_table(struct sch_ctx *ctx, const char *name,
 	struct sch_task_graph *g = NULL;
 	struct sch_envpol pol;
 	struct sch_pg *pg = NULL;
+	struct sch_reg reg = { 0 };
+	struct sch_id snap;
+	char snap_hex[SCH_HEX_LEN + 1] = "";
 	char *what = NULL;
 	int rc;
 
@@ -573,9 +618,40 @@ static int migrate_table(struct sch_ctx *ctx, const char *name,
 		if (rc)
 			goto out;
 	}
+	/* The environment's backup policy, as migrate takes it: the rows
+	 * are rewritten in place, so a snapshot comes first. */
+	if (!a->dry_run && !strcmp(pol.backup, "always")) {
+		char *note = xasprintf("before task migrate %s", name);
+		rc = sch_cmd_backup(ctx, &pol, note, -1, 0, 0, 0, &snap);
+		free(note);
+		if (rc) {
+			rc = sch_error_wrap(rc, "task migrate aborted before any "
+					    "change");
+			goto out;
+		}
+		sch_id_hex(snap_hex, &snap);
+	}
 	rc = sch_target_connect(&pg, &pol);
+	/* The registry exists before any row changes, so that the audit
+	 * event of the run can be written once it has committed. */
+	if (!rc && !a->dry_run) {
+		struct sch_key k;
+		sch_reg_init(&reg, pg, sch_config_get(&ctx->config,
+						      "core.registry"));
+		if (sch_cmd_operator_key(&k, ctx))
+			sch_reg_set_signer(&reg, &k);
+		sodium_memzero(&k, sizeof(k));
+		rc = sch_reg_ensure(&reg);
+	}
 	if (!rc)
 		rc = sch_task_table_migrate(&rep, pg, g, &o);
+	if (!rc && !a->dry_run) {
+		rc = table_event(&reg, &pol, name, &rep, snap_hex);
+		if (rc)
+			rc = sch_error_wrap(rc, "the rows of %s were migrated but "
+					    "the audit event was not written",
+					    rep.table);
+	}
 	if (rc == SCH_ECHECK) {
 		sch_error_hint("rolled back: no row of %s changed", rep.table);
 		sch_ui_print_error();
@@ -597,6 +673,7 @@ static int migrate_table(struct sch_ctx *ctx, const char *name,
 		print_table_report(&rep, name, a->dry_run);
 out:
 	free(what);
+	sch_reg_release(&reg);
 	sch_pg_close(pg);
 	sch_target_release(&pol);
 	sch_task_table_report_release(&rep);
