@@ -384,3 +384,30 @@ Test(config, write_value_refuses_a_key_without_section)
 	sch_buf_release(&b);
 	free(p);
 }
+
+static long dur(const char *s)
+{
+	long ms = -2;
+	return sch_duration_parse(s, &ms) ? -1 : ms;
+}
+
+Test(config, durations_have_one_syntax)
+{
+	cr_assert_eq(dur("500ms"), 500);
+	cr_assert_eq(dur("5s"), 5000);
+	cr_assert_eq(dur("5"), 5000);
+	cr_assert_eq(dur("1.5"), 1500);
+	cr_assert_eq(dur("2min"), 120000);
+	cr_assert_eq(dur("1h"), 3600000);
+	cr_assert_eq(dur("15min"), 900000);
+	cr_assert_eq(dur("0"), 0);
+	cr_assert_eq(dur(" 5 s"), 5000);
+	cr_assert_eq(dur("5x"), -1);
+	cr_assert_eq(dur("-1s"), -1);
+	cr_assert_eq(dur(""), -1);
+	cr_assert_eq(dur("s"), -1);
+	cr_assert_eq(dur("5s5"), -1);
+	cr_assert_eq(dur("1e10"), -1);
+	cr_assert_eq(dur("nan"), -1);
+	cr_assert_eq(dur("inf"), -1);
+}
