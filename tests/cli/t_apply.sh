@@ -140,6 +140,31 @@ cd "$T/repo"
 DB_URL=$main_url
 export DATABASE_URL=$main_url
 
+# --- a user who may not create the registry is told what and why
+newdb perm
+role="t$$_app"
+sql "DROP ROLE IF EXISTS $role; CREATE ROLE $role LOGIN;
+     CREATE SCHEMA app AUTHORIZATION $role;" >/dev/null
+cleanup_hooks+=("psql -X -q '$ADMIN_URL' -c 'DROP DATABASE IF EXISTS t$$_perm WITH (FORCE)' -c 'DROP ROLE IF EXISTS $role' >/dev/null 2>&1")
+app_url=$(printf '%s' "$DB_URL" | sed "s|postgresql://postgres@|postgresql://$role@|")
+mkdir -p "$T/perm/migrations/0001_t" && cd "$T/perm" && "$S" init -q
+printf 'CREATE TABLE app.t (id int);\n' >migrations/0001_t/up.sql
+printf 'DROP TABLE app.t;\n' >migrations/0001_t/down.sql
+printf '\nt\n' >migrations/0001_t/meta
+"$S" commit -q
+expect_status 3 "$S" checkout -q --url "$app_url" && one_line_error \
+	&& expect_err "creating the registry schema schema_registry: permission denied for database" \
+	&& expect_err "42501" && expect_err "hint: grant the user CREATE on the database" \
+	&& expect_err "core.registry" && check "no right to create the registry: what was done, and the hint"
+[ "$(sql "SELECT to_regclass('app.t') IS NULL")" = t ] && check "and nothing was applied" || fail "applied without a registry"
+sed -i 's/registry = schema_registry/registry = app/' .schema/config
+expect_status 0 "$S" checkout -q --url "$app_url" \
+	&& check "core.registry naming a schema the user owns: works without CREATE on the database"
+[ "$(sql "SELECT count(*) FROM app.applied")" = 1 ] && check "the registry lives in that schema" || fail "registry in app"
+cd "$T/repo"
+DB_URL=$main_url
+export DATABASE_URL=$main_url
+
 # --- two concurrent checkouts never apply a step twice
 newdb conc
 "$S" checkout -q head >"$T/c1" 2>&1 & p1=$!
