@@ -7,28 +7,50 @@
 
 #include "schema/buf.h"
 #include "schema/cmd.h"
+#include "schema/devcluster.h"
 #include "schema/ui.h"
 #include "schema/error.h"
 #include "schema/refs.h"
 #include "schema/sign.h"
+#include "schema/suggest.h"
 
-int sch_cmd_optfail(int c, char **argv, const char *verb)
+int sch_cmd_optfail(int c, char **argv, const char *verb,
+		    const struct option *opts)
 {
 	const char *arg = argv[optind - 1];
+	struct sch_buf name = SCH_BUF_INIT, near = SCH_BUF_INIT;
+	int rc;
 
-	/* Inside a group of short options (-zq) argv[optind - 1] may still
-	 * be the previous argument: name the option by optopt then. */
-	if (c == ':' && optopt)
-		return sch_error_set(SCH_EUSAGE, "option '-%c' of '%s' needs a "
-				     "value", optopt, verb);
-	if (c == ':')
-		return sch_error_set(SCH_EUSAGE, "option '%s' of '%s' needs a "
-				     "value", arg, verb);
-	if (optopt)
-		return sch_error_set(SCH_EUSAGE, "unknown option '-%c' for '%s'",
-				     optopt, verb);
-	return sch_error_set(SCH_EUSAGE, "unknown option '%s' for '%s'",
-			     arg ? arg : "?", verb);
+	if (!arg)
+		arg = "?";
+	/* A long option is named as typed, without its "=value". */
+	if (!strncmp(arg, "--", 2) && (c == ':' || !optopt))
+		sch_buf_add(&name, arg, strcspn(arg, "="));
+	else if (optopt)
+		/* Inside a group of short options (-zq) argv[optind - 1]
+		 * may still be the previous argument: name it by optopt. */
+		sch_buf_addf(&name, "-%c", optopt);
+	else
+		sch_buf_addstr(&name, arg);
+	if (c == ':') {
+		rc = sch_error_set(SCH_EUSAGE, "option '%s' of '%s' needs a "
+				   "value", name.ptr, verb);
+	} else {
+		struct sch_suggest sg;
+		sch_suggest_init(&sg, name.ptr);
+		for (size_t i = 0; opts && opts[i].name; i++) {
+			char *cand = xasprintf("--%s", opts[i].name);
+			sch_suggest_add(&sg, cand);
+			free(cand);
+		}
+		sch_suggest_text(&near, &sg);
+		sch_suggest_release(&sg);
+		rc = sch_error_set(SCH_EUSAGE, "unknown option '%s' for '%s'%s",
+				   name.ptr, verb, near.ptr);
+	}
+	sch_buf_release(&name);
+	sch_buf_release(&near);
+	return rc;
 }
 
 int sch_cmd_target_args(struct sch_target_args *a, int argc, char **argv,
@@ -64,18 +86,43 @@ int sch_cmd_target_args(struct sch_target_args *a, int argc, char **argv,
 			a->no_states = 1;
 			break;
 		default:
-			return sch_cmd_optfail(c, argv, verb);
+			return sch_cmd_optfail(c, argv, verb, opts);
 		}
 	}
 	if (optind < argc) {
-		if (a->env || optind + 1 < argc)
-			return sch_error_set(SCH_EUSAGE, "usage: schema %s [<env>] "
-					     "[--url URL] [--json]%s", verb,
-					     flags & SCH_ARGS_FULL ? " [--full]"
-								   : "");
+		int extra = a->env ? optind : optind + 1;
+		if (extra < argc) {
+			sch_error_set(SCH_EUSAGE, "unexpected argument '%s' for "
+				      "'%s'", argv[extra], verb);
+			sch_error_hint("usage: schema %s [<env>] [--url URL] "
+				       "[--env NAME] [--json]%s", verb,
+				       flags & SCH_ARGS_FULL ? " [--full]" : "");
+			return SCH_EUSAGE;
+		}
 		a->env = argv[optind];
 	}
 	return 0;
+}
+
+int sch_cmd_unknown_sub(const char *verb, const char *sub,
+			const char *const *names)
+{
+	struct sch_suggest sg;
+	struct sch_buf near = SCH_BUF_INIT, all = SCH_BUF_INIT;
+
+	sch_suggest_init(&sg, sub);
+	for (size_t i = 0; names[i]; i++) {
+		sch_suggest_add(&sg, names[i]);
+		sch_buf_addf(&all, "%s%s", i ? ", " : "", names[i]);
+	}
+	sch_suggest_text(&near, &sg);
+	sch_error_set(SCH_EUSAGE, "unknown subcommand '%s' for '%s'%s", sub,
+		      verb, near.ptr);
+	sch_error_hint("'%s' takes: %s", verb, all.ptr);
+	sch_suggest_release(&sg);
+	sch_buf_release(&near);
+	sch_buf_release(&all);
+	return SCH_EUSAGE;
 }
 
 int sch_cmd_count(long *out, const char *s, const char *opt)
@@ -294,4 +341,15 @@ void sch_cmd_unchecked_warning(const char *what)
 		    "with SCHEMA_DEV_URL; then 'schema validate' checks what "
 		    "was stored unchecked (commit.check = require makes this "
 		    "an error)");
+}
+
+int sch_cmd_idle_stop(const struct sch_ctx *ctx, long *secs)
+{
+	long ms;
+	int rc = sch_config_duration(&ctx->config, "dev.idle-stop",
+				     SCH_DEV_IDLE_DEFAULT * 1000L, &ms);
+
+	/* whole seconds, a fraction rounded up: 500ms is not "never" */
+	*secs = rc ? SCH_DEV_IDLE_DEFAULT : (ms + 999) / 1000;
+	return rc;
 }

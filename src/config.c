@@ -1,7 +1,5 @@
 /* config.c - git-config style configuration files. */
 #include <ctype.h>
-#include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -264,45 +262,56 @@ int sch_config_bool(const struct sch_config *c, const char *key, int def,
 	return 0;
 }
 
-int sch_duration_parse(const char *v, long *out)
+int sch_duration_parse(const char *v, long *out_ms)
 {
 	static const struct {
 		const char *unit;
-		long secs;
-	} units[] = { { "", 1 }, { "s", 1 }, { "sec", 1 }, { "min", 60 },
-		      { "m", 60 }, { "h", 3600 }, { "d", 86400 } };
+		double ms;
+	} units[] = {
+		{ "", 1000 },	  { "ms", 1 },	      { "s", 1000 },
+		{ "sec", 1000 },  { "min", 60000 },   { "h", 3600000 },
+		{ "d", 86400000 },
+	};
+	const char *p = v;
 	char *end;
-	long n;
+	double n;
 
-	while (*v == ' ' || *v == '\t')
-		v++;
-	if (*v < '0' || *v > '9')
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!(*p >= '0' && *p <= '9') && *p != '.')
 		return -1;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || n < 0)
+	n = strtod(p, &end);
+	if (end == p || n < 0)
 		return -1;
-	while (*end == ' ' || *end == '\t')
+	while (*end == ' ')
 		end++;
-	for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++)
-		if (!strcasecmp(end, units[i].unit)) {
-			if (n > LONG_MAX / units[i].secs)
-				return -1;
-			*out = n * units[i].secs;
-			return 0;
-		}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		size_t ul = strlen(units[i].unit);
+		double ms;
+		if (strncasecmp(end, units[i].unit, ul))
+			continue;
+		if (end[ul] != '\0' && strspn(end + ul, " \t") != strlen(end + ul))
+			continue;
+		ms = n * units[i].ms;
+		/* A month of milliseconds is far beyond any timeout. */
+		if (ms > 2147483647.0)
+			return -1;
+		*out_ms = (long)(ms + 0.5);
+		return 0;
+	}
 	return -1;
 }
 
 int sch_config_duration(const struct sch_config *c, const char *key,
-			long def, long *out)
+			long def_ms, long *out_ms)
 {
 	const char *v = sch_config_get(c, key);
 
-	*out = def;
-	if (v && sch_duration_parse(v, out))
-		return sch_error_set(SCH_EPARSE, "%s: '%s' is not a duration "
-				     "for %s (seconds, or 30s, 15min, 2h, 1d)",
+	*out_ms = def_ms;
+	if (v && sch_duration_parse(v, out_ms))
+		return sch_error_set(SCH_EPARSE,
+				     "%s: '%s' is not a duration for %s "
+				     "(500ms, 5s, 2min, 1h or seconds)",
 				     c->path, v, key);
 	return 0;
 }

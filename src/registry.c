@@ -89,15 +89,19 @@ int sch_reg_exists(struct sch_reg *r, int *out)
 	return rc == SCH_ENOTFOUND ? 0 : rc;
 }
 
-void sch_reg_ddl(struct sch_buf *out, const char *schema)
+/* With create_schema 0 the schema must exist: CREATE SCHEMA IF NOT
+ * EXISTS checks the right to create schemas before it looks, so a user
+ * given a schema of its own but no CREATE on the database would fail. */
+static void reg_ddl(struct sch_buf *out, const char *schema, int create_schema)
 {
 	struct sch_buf q = SCH_BUF_INIT;
 	const char *s;
 
 	sch_pg_quote_ident(&q, schema);
 	s = q.ptr;
+	if (create_schema)
+		sch_buf_addf(out, "CREATE SCHEMA IF NOT EXISTS %s;\n", s);
 	sch_buf_addf(out,
-		"CREATE SCHEMA IF NOT EXISTS %s;\n"
 		"CREATE TABLE IF NOT EXISTS %s.meta (\n"
 		"  key text PRIMARY KEY,\n"
 		"  value text NOT NULL\n);\n"
@@ -132,8 +136,13 @@ void sch_reg_ddl(struct sch_buf *out, const char *schema)
 		"  PRIMARY KEY (revision, direction, stmt_index)\n);\n"
 		"INSERT INTO %s.meta VALUES ('format', '%d') "
 		"ON CONFLICT (key) DO NOTHING;\n",
-		s, s, s, s, s, s, SCH_REG_FORMAT);
+		s, s, s, s, s, SCH_REG_FORMAT);
 	sch_buf_release(&q);
+}
+
+void sch_reg_ddl(struct sch_buf *out, const char *schema)
+{
+	reg_ddl(out, schema, 1);
 }
 
 /* Each step upgrades a registry of format `from` to `from + 1` (%s is
@@ -193,14 +202,33 @@ int sch_reg_ensure(struct sch_reg *r)
 		rc = signer_start(r);
 		goto out;
 	}
+	{
+		const char *p[1] = { r->schema };
+		rc = sch_pg_query_value(&v, r->pg, "SELECT to_regnamespace("
+					"quote_ident($1)) IS NOT NULL", 1, p);
+		if (rc)
+			goto out;
+	}
 	sch_buf_addstr(&sql, "BEGIN;\n");
-	sch_reg_ddl(&sql, r->schema);
+	reg_ddl(&sql, r->schema, strcmp(v.ptr, "t") != 0);
 	sch_buf_addstr(&sql, "COMMIT;\n");
 	rc = sch_pg_exec_script(r->pg, sql.ptr);
-	if (rc)
+	if (rc) {
+		const struct sch_pg_err *e = sch_pg_last_error(r->pg);
+		/* Say what was being done: a bare "permission denied for
+		 * database" does not tell a user that we were creating our
+		 * registry, nor what to do about it. */
+		rc = sch_error_wrap(rc, "creating the registry schema %s",
+				    r->schema);
+		if (e && !strcmp(e->sqlstate, "42501"))
+			sch_error_hint("grant the user CREATE on the database "
+				       "(GRANT CREATE ON DATABASE ... TO ...), "
+				       "or name a schema it may use with "
+				       "core.registry in .schema/config");
 		sch_pg_rollback(r->pg);
-	else
+	} else {
 		rc = signer_start(r);
+	}
 out:
 	sch_buf_release(&sql);
 	sch_buf_release(&v);

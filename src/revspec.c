@@ -8,6 +8,7 @@
 #include "schema/refs.h"
 #include "schema/revision.h"
 #include "schema/revspec.h"
+#include "schema/suggest.h"
 
 void sch_idlist_push(struct sch_idlist *l, const struct sch_id *id)
 {
@@ -46,6 +47,44 @@ static int collect_name(const char *name, const struct sch_id *id, void *arg)
 	(void)id;
 	sch_buf_addf(b, "%s%s", b->len ? ", " : "", slash ? slash + 1 : name);
 	return 0;
+}
+
+static int suggest_ref(const char *name, const struct sch_id *id, void *arg)
+{
+	const char *slash = strchr(name, '/');
+
+	(void)id;
+	sch_suggest_add(arg, slash ? slash + 1 : name);
+	return 0;
+}
+
+/* " (did you mean 'main'?)" for a mistyped branch, tag, migration
+ * directory or keyword, into near. */
+static void suggest_names(struct sch_buf *near, struct sch_txn *t,
+			  const char *name)
+{
+	static const char *const words[] = { "head", "heads", "base" };
+	struct sch_suggest sg;
+	struct sch_cursor *c = NULL;
+	const void *k, *v;
+	size_t kl, vl;
+
+	sch_suggest_init(&sg, name);
+	for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
+		sch_suggest_add(&sg, words[i]);
+	sch_ref_each(t, "heads/", suggest_ref, &sg);
+	sch_ref_each(t, "tags/", suggest_ref, &sg);
+	if (sch_cursor_open(&c, t, SCH_DB_WORKTREE) == 0) {
+		int r = sch_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl);
+		for (; r == 1; r = sch_cursor_next(c, &k, &kl, &v, &vl)) {
+			char *dir = xstrndup(k, kl);
+			sch_suggest_add(&sg, dir);
+			free(dir);
+		}
+		sch_cursor_close(c);
+	}
+	sch_suggest_text(near, &sg);
+	sch_suggest_release(&sg);
 }
 
 static void hint_names(struct sch_txn *t)
@@ -190,7 +229,11 @@ static int resolve_base(struct sch_idlist *out, struct sch_txn *t,
 		rc = sch_error_set(SCH_EAMBIGUOUS,
 				   "'%s' is ambiguous: %s", spec, cands.ptr);
 	} else {
-		rc = sch_error_set(SCH_ENOTFOUND, "unknown revision '%s'", spec);
+		struct sch_buf near = SCH_BUF_INIT;
+		suggest_names(&near, t, name);
+		rc = sch_error_set(SCH_ENOTFOUND, "unknown revision '%s'%s",
+				   spec, near.ptr);
+		sch_buf_release(&near);
 		hint_names(t);
 	}
 out:

@@ -160,8 +160,7 @@ int sch_scratch_open(struct sch_scratch *s, struct sch_ctx *ctx)
 	} else {
 		struct sch_buf u = SCH_BUF_INIT;
 		long idle;
-		rc = sch_config_duration(&ctx->config, "dev.idle-stop",
-					 SCH_DEV_IDLE_DEFAULT, &idle);
+		rc = sch_cmd_idle_stop(ctx, &idle);
 		if (!rc)
 			rc = sch_dev_acquire(&s->use, ctx->repo, idle, 0, NULL);
 		if (!rc)

@@ -4,8 +4,12 @@
 #include <unistd.h>
 
 #include "schema/error.h"
+#include "schema/suggest.h"
 #include "schema/target.h"
 #include "schema/ui.h"
+
+static const char *const builtin_envs[] = { "development", "staging",
+					    "production" };
 
 static char *env_get(const struct sch_config *cfg, const char *env,
 		     const char *key)
@@ -15,6 +19,80 @@ static char *env_get(const struct sch_config *cfg, const char *env,
 
 	free(k);
 	return v ? xstrdup(v) : NULL;
+}
+
+/* The environment of a config key "env.<name>.<key>" into out, or 0. */
+static int key_env(struct sch_buf *out, const char *key)
+{
+	const char *last;
+
+	if (strncmp(key, "env.", 4))
+		return 0;
+	last = strrchr(key + 4, '.');
+	if (!last || last == key + 4)
+		return 0;
+	sch_buf_reset(out);
+	sch_buf_add(out, key + 4, (size_t)(last - (key + 4)));
+	return 1;
+}
+
+int sch_target_env_known(const struct sch_config *cfg, const char *env)
+{
+	struct sch_buf name = SCH_BUF_INIT;
+	int found = 0;
+
+	for (size_t i = 0; i < sizeof(builtin_envs) / sizeof(*builtin_envs); i++)
+		if (!strcmp(env, builtin_envs[i]))
+			return 1;
+	for (size_t i = 0; i < cfg->n && !found; i++)
+		found = key_env(&name, cfg->e[i].key) && !strcmp(name.ptr, env);
+	sch_buf_release(&name);
+	return found;
+}
+
+/* A name that is neither built in nor configured would run with no
+ * policy at all (a misspelt "prodution"): refuse it, naming the nearest. */
+static int check_env(const struct sch_config *cfg, const char *env)
+{
+	struct sch_suggest sg;
+	struct sch_buf name = SCH_BUF_INIT, near = SCH_BUF_INIT;
+	int rc;
+
+	if (sch_target_env_known(cfg, env))
+		return 0;
+	sch_suggest_init(&sg, env);
+	for (size_t i = 0; i < sizeof(builtin_envs) / sizeof(*builtin_envs); i++)
+		sch_suggest_add(&sg, builtin_envs[i]);
+	for (size_t i = 0; i < cfg->n; i++)
+		if (key_env(&name, cfg->e[i].key))
+			sch_suggest_add(&sg, name.ptr);
+	sch_suggest_text(&near, &sg);
+	rc = sch_error_set(SCH_EUSAGE, "unknown environment '%s'%s", env,
+			   near.ptr);
+	sch_error_hint("environments are development, staging, production "
+		       "and those of [env \"NAME\"] in .schema/config");
+	sch_suggest_release(&sg);
+	sch_buf_release(&name);
+	sch_buf_release(&near);
+	return rc;
+}
+
+/* A duration setting of env as PostgreSQL reads it ("5000ms"): the one
+ * syntax of sch_duration_parse, never the server's bare milliseconds. */
+static int env_duration(char **out, const struct sch_config *cfg,
+			const char *env, const char *key)
+{
+	char *k = xasprintf("env.%s.%s", env, key);
+	long ms;
+	int rc = sch_config_duration(cfg, k, -1, &ms);
+
+	free(k);
+	*out = NULL;
+	if (rc)
+		return rc;
+	if (ms >= 0)
+		*out = xasprintf("%ldms", ms);
+	return 0;
 }
 
 int sch_target_policy(struct sch_envpol *pol, const struct sch_config *cfg,
@@ -28,7 +106,12 @@ int sch_target_policy(struct sch_envpol *pol, const struct sch_config *cfg,
 
 	memset(pol, 0, sizeof(*pol));
 	pol->backup = xstrdup("never");
-	if (env && *env) {
+	if (env && !*env)
+		return sch_error_set(SCH_EUSAGE, "empty environment name");
+	if (env) {
+		rc = check_env(cfg, env);
+		if (rc)
+			goto out;
 		pol->name = xstrdup(env);
 		if (!strcmp(env, "production")) {
 			pol->confirm = 1;
@@ -67,8 +150,13 @@ int sch_target_policy(struct sch_envpol *pol, const struct sch_config *cfg,
 			}
 		}
 		pol->backup_key_file = env_get(cfg, env, "backup-key-file");
-		pol->statement_timeout = env_get(cfg, env, "statement-timeout");
-		pol->lock_timeout = env_get(cfg, env, "lock-timeout");
+		rc = env_duration(&pol->statement_timeout, cfg, env,
+				  "statement-timeout");
+		if (!rc)
+			rc = env_duration(&pol->lock_timeout, cfg, env,
+					  "lock-timeout");
+		if (rc)
+			goto out;
 	}
 	src.env_url = env_url;
 	rc = sch_pg_resolve(&ci, &from, &src);

@@ -57,8 +57,15 @@ int sch_ctx_locate(struct sch_ctx *ctx, int must_exist);
 
 
 /* For getopt_long's '?' or ':' (main sets opterr = 0): a one-line usage
- * error naming the option. Returns SCH_EUSAGE. */
-int sch_cmd_optfail(int c, char **argv, const char *verb);
+ * error naming the option, with the nearest of opts (the table given to
+ * getopt_long; may be NULL) for an unknown one. Returns SCH_EUSAGE. */
+struct option;
+int sch_cmd_optfail(int c, char **argv, const char *verb,
+		    const struct option *opts);
+/* The usage error of an unknown subcommand of verb, naming the nearest
+ * of names (NULL-terminated) and listing them all. Returns SCH_EUSAGE. */
+int sch_cmd_unknown_sub(const char *verb, const char *sub,
+			const char *const *names);
 /* Parses a non-negative count for option `opt`. Returns 0 or SCH_EUSAGE. */
 int sch_cmd_count(long *out, const char *s, const char *opt);
 
@@ -257,5 +264,9 @@ char *sch_cmd_dir_name(struct sch_txn *t, const struct sch_id *id);
  * no server programs (the last error says why): "schema: warning: WHAT:
  * ...". */
 void sch_cmd_unchecked_warning(const char *what);
+
+/* [dev] idle-stop in whole seconds (0: never; default 15 min). Returns 0
+ * or SCH_EPARSE (not a duration, the key named). */
+int sch_cmd_idle_stop(const struct sch_ctx *ctx, long *secs);
 
 #endif

@@ -47,13 +47,17 @@ int sch_bool_parse(const char *v, int *out);
  * Returns SCH_EPARSE for another value, with the key named. */
 int sch_config_bool(const struct sch_config *c, const char *key, int def,
 		    int *out);
-/* A duration's text ("0", "90", "30s", "15min", "15m", "2h", "1d") into
- * *out seconds; -1 for anything else. */
-int sch_duration_parse(const char *v, long *out);
-/* Duration value in seconds; def when unset. Returns SCH_EPARSE for
- * another value, with the key named. */
+/*
+ * A duration, the one syntax of every option and setting that takes one:
+ * a non-negative number (decimals allowed) and a unit, ms, s (sec), min,
+ * h or d; a bare number is seconds. "500ms", "5s", "2min", "1.5", "0".
+ * Into *out_ms, rounded to the millisecond. -1 for anything else or more
+ * than 24 days.
+ */
+int sch_duration_parse(const char *v, long *out_ms);
+/* A duration setting; def_ms when unset. SCH_EPARSE names the key. */
 int sch_config_duration(const struct sch_config *c, const char *key,
-			long def, long *out);
+			long def_ms, long *out_ms);
 /* Sets a value in memory (appends). */
 void sch_config_set(struct sch_config *c, const char *key, const char *value);
 /* Writes `section[.sub].key = value` to the file at path, keeping the rest

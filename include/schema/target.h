@@ -8,6 +8,7 @@
  *   backup = always|downgrade|never   (default: production always,
  *                          staging downgrade, others never)
  *   statement-timeout = 60s, lock-timeout = 5s   set for the session
+ *                          (durations: 500ms, 5s, 2min; bare = seconds)
  *   require-signed = false
  *   backup-key-file = PATH  encrypt this environment's backups with the
  *                          key in PATH (relative: to the project root)
@@ -32,10 +33,15 @@ struct sch_envpol {
 };
 
 /* Fills pol from the config for env (NULL: none) and the --url value.
- * Returns 0 or SCH_EPARSE (a bad boolean), SCH_EUSAGE. */
+ * env must be development, staging, production or an environment the
+ * config defines: anything else is SCH_EUSAGE ("unknown environment
+ * 'prodution' (did you mean 'production'?)"), before any connection.
+ * Returns 0 or SCH_EPARSE (a bad boolean or duration), SCH_EUSAGE. */
 int sch_target_policy(struct sch_envpol *pol, const struct sch_config *cfg,
 		      const char *env, const char *url);
 void sch_target_release(struct sch_envpol *pol);
+/* 1 when env is built in or has a section in the config, else 0. */
+int sch_target_env_known(const struct sch_config *cfg, const char *env);
 
 /* Connects to pol's database and applies its session settings. Returns
  * 0 or SCH_EDB (the message names the redacted target). */

@@ -211,7 +211,7 @@ SCH_CMD(backup)
 						     optarg);
 			break;
 		default:
-			return sch_cmd_optfail(c, argv, ctx->verb);
+			return sch_cmd_optfail(c, argv, ctx->verb, opts);
 		}
 	}
 	if (optind < argc)

@@ -77,7 +77,7 @@ SCH_CMD(branch)
 		case 'j': json = 1; break;
 		case 'v': verbose = 1; break;
 		default:
-			return sch_cmd_optfail(c, argv, ctx->verb);
+			return sch_cmd_optfail(c, argv, ctx->verb, opts);
 		}
 	}
 	sch_cmd_current_branch(&cur, ctx->txn);

@@ -11,6 +11,7 @@
 #include "schema/apply.h"
 #include "schema/catalog.h"
 #include "schema/cmd.h"
+#include "schema/config.h"
 #include "schema/error.h"
 #include "schema/pgtools.h"
 #include "schema/graph.h"
@@ -576,18 +577,15 @@ int sch_run_parse(struct sch_run_opts *o, int argc, char **argv,
 		case 'f': o->from = optarg; break;
 		case 'y': o->yes = 1; break;
 		case 'q': o->quiet = 1; break;
-		case 'L': {
-			char *end;
-			double s = strtod(optarg, &end);
-			if (end == optarg || *end || s < 0)
+		case 'L':
+			if (sch_duration_parse(optarg, &o->lock_timeout_ms))
 				return sch_error_set(SCH_EUSAGE, "--lock-timeout "
-						     "needs seconds, not '%s'",
+						     "needs a duration (500ms, 5s, "
+						     "2min or seconds), not '%s'",
 						     optarg);
-			o->lock_timeout_ms = (long)(s * 1000);
 			break;
-		}
 		default:
-			return sch_cmd_optfail(c, argv, verb);
+			return sch_cmd_optfail(c, argv, verb, opts);
 		}
 	}
 	if (o->json && !o->dry_run)

@@ -535,7 +535,7 @@ SCH_CMD(commit)
 			o.irreversible = 1;
 			break;
 		default:
-			return sch_cmd_optfail(c, argv, ctx->verb);
+			return sch_cmd_optfail(c, argv, ctx->verb, opts);
 		}
 	}
 	if (optind < argc)

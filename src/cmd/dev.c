@@ -156,6 +156,8 @@ static int dev_rc(int rc)
 
 SCH_CMD(dev)
 {
+	static const char *const subs[] = { "start", "stop", "url", "status",
+					    NULL };
 	const char *ext = getenv("SCHEMA_DEV_URL");
 	const char *sub;
 	int json = 0, remove = 0;
@@ -165,6 +167,9 @@ SCH_CMD(dev)
 	if (argc < 2)
 		return usage();
 	sub = argv[1];
+	if (strcmp(sub, "start") && strcmp(sub, "stop") && strcmp(sub, "url") &&
+	    strcmp(sub, "status"))
+		return sch_cmd_unknown_sub("dev", sub, subs);
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--json") && !strcmp(sub, "status"))
 			json = 1;
@@ -184,8 +189,7 @@ SCH_CMD(dev)
 		} else {
 			struct sch_dev_use use;
 			long idle;
-			rc = sch_config_duration(&ctx->config, "dev.idle-stop",
-						 SCH_DEV_IDLE_DEFAULT, &idle);
+			rc = sch_cmd_idle_stop(ctx, &idle);
 			if (!rc)
 				rc = dev_rc(sch_dev_acquire(&use, ctx->repo, idle,
 							    0, NULL));
@@ -234,6 +238,5 @@ SCH_CMD(dev)
 			       remove ? "; its data removed" : "");
 		return rc;
 	}
-	return sch_error_set(SCH_EUSAGE, "dev: unknown subcommand '%s' "
-			     "(start, stop, url, status)", sub);
+	return sch_cmd_unknown_sub("dev", sub, subs);
 }

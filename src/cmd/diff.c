@@ -252,7 +252,7 @@ SCH_CMD(diff)
 				goto out;
 			break;
 		default:
-			rc = sch_cmd_optfail(c, argv, ctx->verb);
+			rc = sch_cmd_optfail(c, argv, ctx->verb, opts);
 			goto out;
 		}
 	}
@@ -353,7 +353,7 @@ SCH_CMD(state)
 		case 'e': env = optarg; break;
 		case 't': text = 1; break;
 		default:
-			rc = sch_cmd_optfail(c, argv, ctx->verb);
+			rc = sch_cmd_optfail(c, argv, ctx->verb, opts);
 			goto out;
 		}
 	}

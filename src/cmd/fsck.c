@@ -160,7 +160,7 @@ SCH_CMD(fsck)
 		switch (opt) {
 		case 'q': quiet = 1; break;
 		default:
-			return sch_cmd_optfail(opt, argv, ctx->verb);
+			return sch_cmd_optfail(opt, argv, ctx->verb, opts);
 		}
 	}
 	if (optind < argc)

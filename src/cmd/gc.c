@@ -270,7 +270,7 @@ SCH_CMD(gc)
 		case 'n': dry = 1; break;
 		case 'q': quiet = 1; break;
 		default:
-			return sch_cmd_optfail(opt, argv, ctx->verb);
+			return sch_cmd_optfail(opt, argv, ctx->verb, opts);
 		}
 	}
 	if (optind < argc)

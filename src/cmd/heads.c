@@ -29,7 +29,7 @@ SCH_CMD(heads)
 		case 'j': json = 1; break;
 		case 'F': full = 1; break;
 		default:
-			return sch_cmd_optfail(c, argv, ctx->verb);
+			return sch_cmd_optfail(c, argv, ctx->verb, opts);
 		}
 	}
 	if (optind < argc)

@@ -73,7 +73,7 @@ SCH_CMD(init)
 			quiet = 1;
 			break;
 		default:
-			return sch_cmd_optfail(c, argv, ctx->verb);
+			return sch_cmd_optfail(c, argv, ctx->verb, opts);
 		}
 	}
 	if (optind < argc - 1)

@@ -50,7 +50,7 @@ static int key_generate(int argc, char **argv, struct sch_ctx *ctx)
 		case 'n': name = optarg; break;
 		case 'b': backup = optarg; break;
 		default:
-			return sch_cmd_optfail(c, argv, "key generate");
+			return sch_cmd_optfail(c, argv, "key generate", opts);
 		}
 	}
 	if (optind < argc)
@@ -142,6 +142,9 @@ SCH_CMD(key)
 		return key_list(argc - 1, argv + 1, ctx);
 	if (!strcmp(argv[1], "export"))
 		return key_export(argc - 1, argv + 1, ctx);
-	return sch_error_set(SCH_EUSAGE, "unknown key command '%s' (generate, "
-			     "list, export)", argv[1]);
+	{
+		static const char *const subs[] = { "generate", "list", "export",
+						    NULL };
+		return sch_cmd_unknown_sub("key", argv[1], subs);
+	}
 }

@@ -379,7 +379,7 @@ SCH_CMD(log)
 				goto out;
 			break;
 		default:
-			rc = sch_cmd_optfail(c, argv, ctx->verb);
+			rc = sch_cmd_optfail(c, argv, ctx->verb, opts);
 			goto out;
 		}
 	}

@@ -134,7 +134,7 @@ SCH_CMD(merge)
 		case 'k': keyname = optarg; sign = 1; break;
 		case 'C': check = 0; break;
 		default:
-			rc = sch_cmd_optfail(c, argv, ctx->verb);
+			rc = sch_cmd_optfail(c, argv, ctx->verb, opts);
 			goto out;
 		}
 	}

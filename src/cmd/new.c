@@ -113,7 +113,7 @@ SCH_CMD(new)
 			sch_buf_addf(&msg, "%s%s", msg.len ? " " : "", optarg);
 			break;
 		default:
-			rc = sch_cmd_optfail(c, argv, ctx->verb);
+			rc = sch_cmd_optfail(c, argv, ctx->verb, opts);
 			goto out;
 		}
 	}

@@ -39,7 +39,7 @@ SCH_CMD(restore)
 		case 'y': yes = 1; break;
 		case 'q': quiet = 1; break;
 		default:
-			return sch_cmd_optfail(c, argv, ctx->verb);
+			return sch_cmd_optfail(c, argv, ctx->verb, opts);
 		}
 	}
 	if (optind + 1 != argc)

@@ -80,7 +80,7 @@ SCH_CMD(show)
 		case 'j': json = 1; break;
 		case 's': scripts = 0; break;
 		default:
-			rc = sch_cmd_optfail(c, argv, ctx->verb);
+			rc = sch_cmd_optfail(c, argv, ctx->verb, opts);
 			goto out;
 		}
 	}

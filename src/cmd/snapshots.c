@@ -155,7 +155,7 @@ SCH_CMD(snapshots)
 		case 'f': full = 1; break;
 		case 'd': del = 1; break;
 		default:
-			return sch_cmd_optfail(c, argv, ctx->verb);
+			return sch_cmd_optfail(c, argv, ctx->verb, opts);
 		}
 	}
 	if (del)

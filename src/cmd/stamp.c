@@ -51,7 +51,7 @@ SCH_CMD(stamp)
 		case 'e': env = optarg; break;
 		case 'y': yes = 1; break;
 		default:
-			return sch_cmd_optfail(c, argv, ctx->verb);
+			return sch_cmd_optfail(c, argv, ctx->verb, opts);
 		}
 	}
 	if (optind == argc)

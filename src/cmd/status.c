@@ -99,8 +99,8 @@ SCH_CMD(status)
 	int json = 0, rc, have_head;
 	struct sch_envpol pol;
 	struct sch_pg *pg = NULL;
-	struct sch_reg reg;
-	struct sch_applied_set applied;
+	struct sch_reg reg = { 0 };
+	struct sch_applied_set applied = { 0 };
 	struct sch_graph g;
 	struct sch_idlist none = { 0 }, heads = { 0 };
 	struct sch_buf branch = SCH_BUF_INIT, others = SCH_BUF_INIT,

@@ -24,7 +24,7 @@ SCH_CMD(switch)
 		switch (c) {
 		case 'c': create = optarg; break;
 		default:
-			return sch_cmd_optfail(c, argv, ctx->verb);
+			return sch_cmd_optfail(c, argv, ctx->verb, opts);
 		}
 	}
 	if (create ? argc - optind > 1 : argc - optind != 1)

@@ -54,7 +54,7 @@ SCH_CMD(tag)
 		case 'f': force = 1; break;
 		case 'j': json = 1; break;
 		default:
-			return sch_cmd_optfail(c, argv, ctx->verb);
+			return sch_cmd_optfail(c, argv, ctx->verb, opts);
 		}
 	}
 	if (optind == argc) {

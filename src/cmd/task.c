@@ -17,6 +17,8 @@
  * sch_task_table_migrate() (src/task.c). See man/schema-task.1.
  */
 #include <getopt.h>
+#include <sodium.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,8 @@
 #include "schema/json.h"
 #include "schema/object.h"
 #include "schema/pg.h"
+#include "schema/registry.h"
+#include "schema/sign.h"
 #include "schema/target.h"
 #include "schema/task.h"
 #include "schema/ui.h"
@@ -162,7 +166,7 @@ static int task_add(int argc, char **argv, struct sch_ctx *ctx)
 		case 'u': up_file = optarg; break;
 		case 'd': down_file = optarg; break;
 		default:
-			return sch_cmd_optfail(c, argv, "task add");
+			return sch_cmd_optfail(c, argv, "task add", opts);
 		}
 	}
 	if (argc - optind != 2)
@@ -273,7 +277,7 @@ static int task_log(int argc, char **argv, struct sch_ctx *ctx)
 		case 'F': full = 1; break;
 		case '1': oneline = 1; break;
 		default:
-			return sch_cmd_optfail(c, argv, "task log");
+			return sch_cmd_optfail(c, argv, "task log", opts);
 		}
 	}
 	if (argc - optind != 1)
@@ -350,7 +354,7 @@ static int task_show(int argc, char **argv, struct sch_ctx *ctx)
 		switch (c) {
 		case 'j': json = 1; break;
 		default:
-			return sch_cmd_optfail(c, argv, "task show");
+			return sch_cmd_optfail(c, argv, "task show", opts);
 		}
 	}
 	if (argc - optind != 2)
@@ -438,7 +442,7 @@ static int task_validate(int argc, char **argv, struct sch_ctx *ctx)
 
 	optind = 0;
 	if ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1)
-		return sch_cmd_optfail(c, argv, "task validate");
+		return sch_cmd_optfail(c, argv, "task validate", opts);
 	if (argc - optind < 2)
 		return usage("%s", "usage: schema task validate <name> FILE...");
 	rc = load_graph(&g, ctx, argv[optind]);
@@ -541,6 +545,44 @@ struct table_args {
 	int dry_run, yes;
 };
 
+/*
+ * The audit event of a table migration: the task, the table and column,
+ * the versions found (with their row counts), the target version, the
+ * rows read and changed, the environment and the snapshot taken before
+ * (null when none). Returns 0 or SCH_EDB.
+ */
+static int table_event(struct sch_reg *reg, const struct sch_envpol *pol,
+		       const char *name, const struct sch_task_table_report *rep,
+		       const char *snap_hex)
+{
+	json_t *d = json_object(), *from = json_object();
+	char *actor = sch_reg_actor(reg), *s;
+	int rc;
+
+	for (size_t i = 0; i < rep->ncounts; i++)
+		json_object_set_new(from, rep->counts[i].version,
+				    json_integer((json_int_t)rep->counts[i].rows));
+	json_object_set_new(d, "task", json_string(name));
+	json_object_set_new(d, "table", json_string(rep->table));
+	json_object_set_new(d, "column", json_string(rep->column));
+	json_object_set_new(d, "from", from);
+	json_object_set_new(d, "to", rep->to ? json_string(rep->to)
+					     : json_null());
+	json_object_set_new(d, "rows_read", json_integer((json_int_t)rep->read));
+	json_object_set_new(d, "rows_changed",
+			    json_integer((json_int_t)rep->changed));
+	json_object_set_new(d, "env", pol->name ? json_string(pol->name)
+						: json_null());
+	json_object_set_new(d, "backup", snap_hex[0] ? json_string(snap_hex)
+						     : json_null());
+	s = json_dumps(d, JSON_SORT_KEYS);
+	rc = sch_reg_event(reg, actor, "task migrate", NULL, s);
+	free(s);
+	free(actor);
+	json_decref(d);
+	return rc;
+}
+
 /* schema task migrate <name> --table T --column C ... */
 static int migrate_table(struct sch_ctx *ctx, const char *name,
 			 const char *to, const struct table_args *a)
@@ -551,6 +593,9 @@ static int migrate_table(struct sch_ctx *ctx, const char *name,
 	struct sch_task_graph *g = NULL;
 	struct sch_envpol pol;
 	struct sch_pg *pg = NULL;
+	struct sch_reg reg = { 0 };
+	struct sch_id snap;
+	char snap_hex[SCH_HEX_LEN + 1] = "";
 	char *what = NULL;
 	int rc;
 
@@ -573,9 +618,40 @@ static int migrate_table(struct sch_ctx *ctx, const char *name,
 		if (rc)
 			goto out;
 	}
+	/* The environment's backup policy, as migrate takes it: the rows
+	 * are rewritten in place, so a snapshot comes first. */
+	if (!a->dry_run && !strcmp(pol.backup, "always")) {
+		char *note = xasprintf("before task migrate %s", name);
+		rc = sch_cmd_backup(ctx, &pol, note, -1, 0, 0, 0, &snap);
+		free(note);
+		if (rc) {
+			rc = sch_error_wrap(rc, "task migrate aborted before any "
+					    "change");
+			goto out;
+		}
+		sch_id_hex(snap_hex, &snap);
+	}
 	rc = sch_target_connect(&pg, &pol);
+	/* The registry exists before any row changes, so that the audit
+	 * event of the run can be written once it has committed. */
+	if (!rc && !a->dry_run) {
+		struct sch_key k;
+		sch_reg_init(&reg, pg, sch_config_get(&ctx->config,
+						      "core.registry"));
+		if (sch_cmd_operator_key(&k, ctx))
+			sch_reg_set_signer(&reg, &k);
+		sodium_memzero(&k, sizeof(k));
+		rc = sch_reg_ensure(&reg);
+	}
 	if (!rc)
 		rc = sch_task_table_migrate(&rep, pg, g, &o);
+	if (!rc && !a->dry_run) {
+		rc = table_event(&reg, &pol, name, &rep, snap_hex);
+		if (rc)
+			rc = sch_error_wrap(rc, "the rows of %s were migrated but "
+					    "the audit event was not written",
+					    rep.table);
+	}
 	if (rc == SCH_ECHECK) {
 		sch_error_hint("rolled back: no row of %s changed", rep.table);
 		sch_ui_print_error();
@@ -597,6 +673,7 @@ static int migrate_table(struct sch_ctx *ctx, const char *name,
 		print_table_report(&rep, name, a->dry_run);
 out:
 	free(what);
+	sch_reg_release(&reg);
 	sch_pg_close(pg);
 	sch_target_release(&pol);
 	sch_task_table_report_release(&rep);
@@ -652,7 +729,7 @@ static int task_migrate(int argc, char **argv, struct sch_ctx *ctx)
 		case 'n': ta.dry_run = 1; db_opts = 1; break;
 		case 'y': ta.yes = 1; db_opts = 1; break;
 		default:
-			return sch_cmd_optfail(c, argv, "task migrate");
+			return sch_cmd_optfail(c, argv, "task migrate", opts);
 		}
 	}
 	if (to && (rc = sch_task_check_version(to)))
@@ -724,5 +801,9 @@ int cmd_task(int argc, char **argv, struct sch_ctx *ctx)
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		if (!strcmp(argv[1], subcommands[i].name))
 			return subcommands[i].fn(argc - 1, argv + 1, ctx);
-	return usage("unknown task subcommand '%s'", argv[1]);
+	{
+		static const char *const subs[] = { "add", "log", "migrate",
+						    "show", "validate", NULL };
+		return sch_cmd_unknown_sub("task", argv[1], subs);
+	}
 }

@@ -19,6 +19,9 @@ unset SCHEMA_DEV_URL
 unset SCHEMA_DIR
 T=$(mktemp -d /tmp/schema-cli.XXXXXX)
 chmod 755 "$T"
+# Keys and settings of the user running the tests stay out of them, and
+# what the tests make (key generate) stays out of the user's.
+export XDG_CONFIG_HOME="$T/.config"
 failures=0
 cleanup_hooks=()
 on_exit() {

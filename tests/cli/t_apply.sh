@@ -38,12 +38,12 @@ expect_status 0 "$S" checkout -q 0011_add_proxy_pools && check "checkout 0011"
 [ "$(sql "SELECT to_regclass('public.invoices') IS NULL AND to_regclass('public.proxy_pools') IS NOT NULL")" = t ] \
 	&& check "invoices gone, proxy_pools there" || fail "branch switch result"
 expect_status 0 "$S" status && expect_out "behind" && check "status: behind the branch"
-expect_status 0 "$S" rollback dev 0009_add_billing_plans --dry-run && expect_out "0011_add_proxy_pools" \
+expect_status 0 "$S" rollback development 0009_add_billing_plans --dry-run && expect_out "0011_add_proxy_pools" \
 	&& check "rolling back to 0009 reverts 0011, which depends on it"
 expect_status 0 "$S" checkout -q head 0011_add_proxy_pools && check "several targets"
-expect_status 0 "$S" rollback -q dev -1 && check "rollback -1"
+expect_status 0 "$S" rollback -q development -1 && check "rollback -1"
 expect_status 0 "$S" current && expect_out "0014_create_usage_records" && check "rollback -1 reverted the last step"
-expect_status 0 "$S" migrate dev -q && check "migrate: up to head"
+expect_status 0 "$S" migrate development -q && check "migrate: up to head"
 expect_status 0 "$S" checkout --dry-run -- -2 && expect_out "2 down, 0 up" && check "-2 as a checkout spec"
 expect_status 0 "$S" checkout --sql --from 0012_merge_proxies_and_billing head && expect_out "CREATE INDEX CONCURRENTLY" \
 	&& expect_out 'INSERT INTO "schema_registry".applied' && check "--sql prints the script with registry statements"
@@ -79,13 +79,93 @@ printf '[env "production"]\n\tbackup = never\n' >>.schema/config
 expect_status 2 "$S" checkout --env production -q base </dev/null && expect_err "needs confirmation" && check "production without a terminal or --yes: refused"
 [ "$(sql "SELECT count(*) FROM schema_registry.applied")" = 15 ] && check "refusal changed nothing" || fail "changed"
 
+# --- a misspelt environment is refused before any connection
+main_url=$DB_URL
+newdb typo
+expect_status 2 "$S" migrate prodution </dev/null && one_line_error \
+	&& expect_err "unknown environment 'prodution' (did you mean 'production'?)" \
+	&& check "migrate prodution: exit 2, the nearest environment named"
+[ "$(sql "SELECT to_regnamespace('schema_registry') IS NULL AND to_regclass('public.users') IS NULL")" = t ] \
+	&& check "and nothing was applied, not even the registry" || fail "a misspelt environment changed the database"
+for args in "rollback prodution -1" "checkout --env prodution head" "backup --env prodution" \
+	"status prodution" "migrate --env staging staging" "rollback stagin base"; do
+	# shellcheck disable=SC2086
+	DATABASE_URL="postgresql://nobody@/nodb?host=$T/nosuchdir" run "$S" $args </dev/null
+	case "$args:$status" in
+	*prodution*:2 | *stagin\ *:2) check "'$args': exit 2 before connecting" ;;
+	migrate\ --env\ staging\ staging:3) check "'$args': a known environment goes on to connect" ;;
+	*) fail "'$args': status $status" ;;
+	esac
+done
+expect_status 2 "$S" migrate dev </dev/null && expect_err "did you mean 'development'?" \
+	&& check "'dev' is not an environment: the nearest is named"
+printf '[env "qa-eu"]\n\tconfirm = false\n' >>.schema/config
+expect_status 0 "$S" migrate qa-eu --dry-run && check "an environment defined in the config is accepted"
+expect_status 2 "$S" migrate qa-ue --dry-run && expect_err "did you mean 'qa-eu'?" \
+	&& check "a configured environment is among the candidates"
+sed -i '/qa-eu/,$d' .schema/config
+DB_URL=$main_url
+export DATABASE_URL=$main_url
+
 # --- the advisory lock: a second run waits, then names the holder
 psql -X -q "$DB_URL" -c "SELECT pg_advisory_lock(21315, hashtext('schema:schema_registry')), pg_sleep(4)" >/dev/null &
 holder=$!
 sleep 1
 expect_status 3 "$S" checkout -q --lock-timeout 1 base && expect_err "holds the lock" && expect_err "pid " \
 	&& check "lock held elsewhere: exit 3 naming the pid"
+expect_status 3 "$S" checkout -q --lock-timeout 1s base && expect_err "holds the lock" \
+	&& check "--lock-timeout 1s: the duration syntax of the config"
+expect_status 3 "$S" checkout -q --lock-timeout 300ms base && expect_err "300 ms" \
+	&& check "--lock-timeout 300ms"
 wait $holder
+expect_status 2 "$S" checkout -q --lock-timeout 5x base && one_line_error \
+	&& expect_err "--lock-timeout needs a duration (500ms, 5s, 2min or seconds), not '5x'" \
+	&& check "--lock-timeout 5x: exit 2"
+
+# --- lock-timeout and statement-timeout of an environment, one syntax:
+# a bare number is seconds (the server alone would read milliseconds)
+newdb durations
+mkdir -p "$T/dur" && (cd "$T/dur" && "$S" init -q && mkdir -p migrations/0001_settings &&
+	printf "CREATE TABLE settings AS SELECT current_setting('lock_timeout') AS lt,\n  current_setting('statement_timeout') AS st;\n" \
+		>migrations/0001_settings/up.sql &&
+	printf 'DROP TABLE settings;\n' >migrations/0001_settings/down.sql &&
+	printf '\nsettings\n' >migrations/0001_settings/meta && "$S" commit -q &&
+	printf '[env "qa"]\n\tlock-timeout = 5\n\tstatement-timeout = 2min\n' >>.schema/config)
+cd "$T/dur"
+expect_status 0 "$S" migrate qa -q && check "migrate qa with durations in the config"
+[ "$(sql "SELECT lt || ' ' || st FROM settings")" = "5s 2min" ] \
+	&& check "lock-timeout = 5 is 5 seconds, statement-timeout = 2min" || fail "settings: $(sql "TABLE settings")"
+printf '\tlock-timeout = 5 parsecs\n' >>.schema/config
+expect_status 4 "$S" migrate qa -q && expect_err "'5 parsecs' is not a duration for env.qa.lock-timeout" \
+	&& check "a bad duration in the config names the key"
+cd "$T/repo"
+DB_URL=$main_url
+export DATABASE_URL=$main_url
+
+# --- a user who may not create the registry is told what and why
+newdb perm
+role="t$$_app"
+sql "DROP ROLE IF EXISTS $role; CREATE ROLE $role LOGIN;
+     CREATE SCHEMA app AUTHORIZATION $role;" >/dev/null
+cleanup_hooks+=("psql -X -q '$ADMIN_URL' -c 'DROP DATABASE IF EXISTS t$$_perm WITH (FORCE)' -c 'DROP ROLE IF EXISTS $role' >/dev/null 2>&1")
+app_url=$(printf '%s' "$DB_URL" | sed "s|postgresql://postgres@|postgresql://$role@|")
+mkdir -p "$T/perm/migrations/0001_t" && cd "$T/perm" && "$S" init -q
+printf 'CREATE TABLE app.t (id int);\n' >migrations/0001_t/up.sql
+printf 'DROP TABLE app.t;\n' >migrations/0001_t/down.sql
+printf '\nt\n' >migrations/0001_t/meta
+"$S" commit -q
+expect_status 3 "$S" checkout -q --url "$app_url" && one_line_error \
+	&& expect_err "creating the registry schema schema_registry: permission denied for database" \
+	&& expect_err "42501" && expect_err "hint: grant the user CREATE on the database" \
+	&& expect_err "core.registry" && check "no right to create the registry: what was done, and the hint"
+[ "$(sql "SELECT to_regclass('app.t') IS NULL")" = t ] && check "and nothing was applied" || fail "applied without a registry"
+sed -i 's/registry = schema_registry/registry = app/' .schema/config
+expect_status 0 "$S" checkout -q --url "$app_url" \
+	&& check "core.registry naming a schema the user owns: works without CREATE on the database"
+[ "$(sql "SELECT count(*) FROM app.applied")" = 1 ] && check "the registry lives in that schema" || fail "registry in app"
+cd "$T/repo"
+DB_URL=$main_url
+export DATABASE_URL=$main_url
 
 # --- two concurrent checkouts never apply a step twice
 newdb conc

@@ -117,7 +117,7 @@ expect_status 4 "$S" task migrate scrape "$T/old.json" \
 expect_status 2 "$S" task migrate scrape "$T/missing.json" \
 	&& expect_err "missing.json: no such file" && check "missing input: exit 2"
 expect_status 2 "$S" task migrate scrape && check "migrate without FILE: usage"
-expect_status 2 "$S" task frob && expect_err "unknown task subcommand 'frob'" \
+expect_status 2 "$S" task frob && expect_err "unknown subcommand 'frob' for 'task'" \
 	&& check "unknown subcommand"
 expect_status 0 "$S" task --help && expect_out "EXIT STATUS" && check "--help shows the man page"
 

@@ -35,6 +35,11 @@ int main(int argc, char **argv)
 	size_t n = 0;
 	int bad = 0;
 
+	/* Absolute paths: a target may change directory (fuzz_args). */
+	for (int i = 1; i < argc; i++) {
+		char *abs = realpath(argv[i], NULL);
+		argv[i] = abs ? abs : argv[i];
+	}
 	for (int i = 1; i < argc; i++) {
 		struct stat st;
 		DIR *d;

@@ -97,11 +97,12 @@ for src in $targets; do
 	mkdir -p "$out/corpus/$name" "tests/fuzz/corpus/$name"
 	log="$out/logs/$name.log"
 	# The scratch directory comes first: libFuzzer writes new inputs
-	# into the first corpus directory it is given.
+	# into the first corpus directory it is given. Absolute paths, since
+	# a target may change directory (fuzz_args).
 	if "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
 		-rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
-		-artifact_prefix="$out/artifacts/$name-" \
-		"$out/corpus/$name" "tests/fuzz/corpus/$name" >"$log" 2>&1; then
+		-artifact_prefix="$top/$out/artifacts/$name-" \
+		"$top/$out/corpus/$name" "$top/tests/fuzz/corpus/$name" >"$log" 2>&1; then
 		printf 'ok   %s: %s\n' "$name" \
 			"$(grep -E '^#[0-9]+' "$log" | tail -n 1)"
 	else
