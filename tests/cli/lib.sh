@@ -148,14 +148,20 @@ newdb() {
 	cleanup_hooks+=("psql -X -q '$ADMIN_URL' -c 'DROP DATABASE IF EXISTS $name WITH (FORCE)' >/dev/null 2>&1")
 }
 
-# schema_dump URL: the schema of public as pg_dump --schema-only prints it;
-# with a pg_dump older than the server (make test-pg PG=18 on Debian 12),
-# the text of `schema state` instead, so that comparisons still compare.
-schema_dump() {
+# pg_dump_dumps URL: whether the pg_dump in PATH can dump that server (its
+# major is at least the server's; not so on make test-pg PG=16..18 here).
+pg_dump_dumps() {
 	local sv dv
 	sv=$(psql -X -At "$1" -c "SELECT current_setting('server_version_num')::int / 10000")
 	dv=$(pg_dump --version | sed 's/[^0-9]*\([0-9]*\).*/\1/')
-	if [ "${dv:-0}" -ge "$sv" ]; then
+	[ "${dv:-0}" -ge "$sv" ]
+}
+
+# schema_dump URL: the schema of public as pg_dump --schema-only prints it;
+# with a pg_dump older than the server, the text of `schema state` instead,
+# so that comparisons still compare.
+schema_dump() {
+	if pg_dump_dumps "$1"; then
 		pg_dump --schema-only -n public "$1" | grep -v '^\\restrict\|^\\unrestrict'
 	else
 		"$S" state --url "$1" --text
