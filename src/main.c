@@ -4,6 +4,7 @@
 
 #include "schema/buf.h"
 #include "schema/cli.h"
+#include "schema/devcluster.h"
 
 /*
  * A password given on the command line (--url postgresql://u:pw@h/db, or
@@ -36,6 +37,10 @@ static void hide_passwords(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* the scratch cluster's watcher: this binary started again by
+	 * sch_dev_start() under that name */
+	if (argc == 2 && !strcmp(argv[0], SCH_DEV_WATCH_NAME))
+		return sch_dev_watch(argv[1]);
 	hide_passwords(argc, argv);
 	return sch_cli_main(argc, argv);
 }

@@ -606,6 +606,112 @@ out:
 	return rc;
 }
 
+/* What a sealed connection string states instead of libpq's compiled
+ * default; every other option with an environment variable gets that
+ * default, or "" when it has none. */
+static const struct {
+	const char *key, *val;
+} sealed_pins[] = {
+	{ "hostaddr", "" },
+	{ "password", "" },
+	{ "options", "" },
+	{ "client_encoding", "UTF8" },
+	{ "application_name", "schema" },
+	{ "connect_timeout", "30" },
+	{ "sslmode", "disable" },
+	{ "gssencmode", "disable" },
+	{ "channel_binding", "disable" },
+	{ "target_session_attrs", "any" },
+	{ "load_balance_hosts", "disable" },
+	{ "requirepeer", "" },
+	{ "require_auth", "" },
+};
+
+static void add_kv(struct sch_buf *out, const char *key, const char *val)
+{
+	if (out->len)
+		sch_buf_addch(out, ' ');
+	sch_buf_addf(out, "%s=", key);
+	add_kv_value(out, val);
+}
+
+int sch_pg_conninfo_sealed(struct sch_buf *out, const char *dir,
+			   const char *port, const char *user, const char *db)
+{
+	struct sch_buf tmp = SCH_BUF_INIT;
+	char *passfile = xasprintf("%s/.no-pgpass", dir);
+	const char *given[][2] = {
+		{ "host", dir }, { "port", port }, { "user", user },
+		{ "dbname", db }, { "passfile", passfile }, { "service", "" },
+	};
+	const size_t ngiven = sizeof(given) / sizeof(given[0]);
+	const size_t npins = sizeof(sealed_pins) / sizeof(sealed_pins[0]);
+	PQconninfoOption *defs = PQconndefaults(), *o;
+	int rc;
+
+	for (size_t i = 0; i < ngiven; i++)
+		add_kv(&tmp, given[i][0], given[i][1]);
+	for (o = defs; o && o->keyword; o++) {
+		const char *val = o->compiled ? o->compiled : "";
+		int skip = !o->envvar;
+
+		for (size_t i = 0; i < ngiven && !skip; i++)
+			skip = !strcmp(o->keyword, given[i][0]);
+		if (skip)
+			continue;
+		for (size_t i = 0; i < npins; i++)
+			if (!strcmp(o->keyword, sealed_pins[i].key))
+				val = sealed_pins[i].val;
+		add_kv(&tmp, o->keyword, val);
+	}
+	if (!defs)	/* out of memory in libpq: at least what we know */
+		for (size_t i = 0; i < npins; i++)
+			if (strcmp(sealed_pins[i].key, "load_balance_hosts") &&
+			    strcmp(sealed_pins[i].key, "require_auth"))
+				add_kv(&tmp, sealed_pins[i].key,
+				       sealed_pins[i].val);
+	PQconninfoFree(defs);
+	sch_buf_reset(out);
+	rc = sch_buf_add(out, tmp.ptr, tmp.len);
+	sch_buf_release(&tmp);
+	free(passfile);
+	return rc;
+}
+
+/* 1 when the parsed options give service as "": no service at all. */
+static int no_service(const PQconninfoOption *opts)
+{
+	for (; opts && opts->keyword; opts++)
+		if (!strcmp(opts->keyword, "service"))
+			return opts->val && !*opts->val;
+	return 0;
+}
+
+/* The variables a connection string cannot override, hidden from libpq
+ * while a "no service" connection starts (sch_pg_open()). */
+static const char *const unsealable[] = { "PGSERVICE", "PGTZ", "PGDATESTYLE",
+					  "PGGEQO" };
+#define NUNSEALABLE (sizeof(unsealable) / sizeof(unsealable[0]))
+
+static void env_hide(char *saved[NUNSEALABLE])
+{
+	for (size_t i = 0; i < NUNSEALABLE; i++) {
+		const char *v = getenv(unsealable[i]);
+		saved[i] = v ? xstrdup(v) : NULL;
+		if (v)
+			unsetenv(unsealable[i]);
+	}
+}
+
+static void env_restore(char *saved[NUNSEALABLE])
+{
+	for (size_t i = 0; i < NUNSEALABLE; i++) {
+		if (saved[i])
+			setenv(unsealable[i], saved[i], 1);
+		free(saved[i]);
+	}
+}
+
 int sch_pg_resolve(struct sch_buf *out, enum sch_pg_from *from,
 		   const struct sch_pg_source *src)
 {
@@ -709,6 +815,9 @@ int sch_pg_child_init(struct sch_pg_child *out, const char *conninfo,
 	}
 	for (o = opts; o->keyword; o++) {
 		if (!o->val)
+			continue;
+		/* "no service": PGSERVICE is left out (dropped above) */
+		if (!strcmp(o->keyword, "service") && !*o->val)
 			continue;
 		if (o->envvar) {
 			out->envp[n++] = xasprintf("%s=%s", o->envvar, o->val);
@@ -884,10 +993,12 @@ int sch_pg_open(struct sch_pg **out, const char *conninfo)
 	const char *const keys[] = { "client_encoding",
 				     "fallback_application_name", "dbname",
 				     NULL };
-	const char *const vals[] = { "UTF8", "schema", conninfo, NULL };
+	const char *vals[] = { "UTF8", "schema", NULL, NULL };
 	struct sch_pg *pg = NULL;
 	PQconninfoOption *opts = NULL;
-	int rc = 0, r;
+	struct sch_buf without = SCH_BUF_INIT;
+	char *saved[NUNSEALABLE];
+	int rc = 0, r, sealed = 0, hidden = 0;
 
 	*out = NULL;
 	if (!conninfo)
@@ -896,7 +1007,17 @@ int sch_pg_open(struct sch_pg **out, const char *conninfo)
 		rc = parse_conninfo(&opts, conninfo);
 		if (rc)
 			goto out;
+		sealed = no_service(opts);
 	}
+	if (sealed) {
+		/* libpq would look an empty service up: leave it out, and
+		 * PGSERVICE with it */
+		rc = sch_pg_conninfo_set(&without, conninfo, "service", NULL);
+		if (rc)
+			goto out;
+		conninfo = without.ptr;
+	}
+	vals[2] = conninfo;
 	pg = xcalloc(1, sizeof(*pg));
 	sch_buf_init(&pg->message);
 	sch_buf_init(&pg->detail);
@@ -904,6 +1025,12 @@ int sch_pg_open(struct sch_pg **out, const char *conninfo)
 	sch_buf_init(&pg->context);
 	err_reset(pg);
 	err_publish(pg);
+	/* libpq reads PGSERVICE as the connection starts and PGTZ & co.
+	 * when it sends the startup packet: hidden until connected */
+	if (sealed) {
+		env_hide(saved);
+		hidden = 1;
+	}
 	pg->conn = PQconnectStartParams(keys, vals, 1);
 	if (!pg->conn) {
 		rc = fail_msg(pg, "cannot connect: out of memory");
@@ -915,6 +1042,10 @@ int sch_pg_open(struct sch_pg **out, const char *conninfo)
 		goto out;
 	}
 	r = connect_poll(pg->conn);
+	if (hidden) {
+		env_restore(saved);
+		hidden = 0;
+	}
 	if (r == -2) {
 		rc = fail_msg(pg, "cannot connect: timeout expired");
 		goto out;
@@ -932,7 +1063,10 @@ int sch_pg_open(struct sch_pg **out, const char *conninfo)
 	*out = pg;
 	pg = NULL;
 out:
+	if (hidden)
+		env_restore(saved);
 	PQconninfoFree(opts);
+	sch_buf_release(&without);
 	sch_pg_close(pg);
 	return rc;
 }

@@ -20,6 +20,7 @@
 	X(PQclear) \
 	X(PQcmdStatus) \
 	X(PQcmdTuples) \
+	X(PQconndefaults) \
 	X(PQconnectPoll) \
 	X(PQconnectStartParams) \
 	X(PQconnectionNeedsPassword) \
@@ -104,6 +105,7 @@ static const struct sch_pq_api *sch_pq_get(void)
 #define PQclear (sch_pq_get()->PQclear)
 #define PQcmdStatus (sch_pq_get()->PQcmdStatus)
 #define PQcmdTuples (sch_pq_get()->PQcmdTuples)
+#define PQconndefaults (sch_pq_get()->PQconndefaults)
 #define PQconnectPoll (sch_pq_get()->PQconnectPoll)
 #define PQconnectStartParams (sch_pq_get()->PQconnectStartParams)
 #define PQconnectionNeedsPassword (sch_pq_get()->PQconnectionNeedsPassword)

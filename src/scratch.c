@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "schema/apply.h"
@@ -18,17 +19,34 @@
 #define ACTOR "schema-check"
 #define LOCK_WAIT_MS 600000
 
+/* A boolean, or "require" (SCH_CHECK_REQUIRE). */
+static int check_parse(const char *v, int *on)
+{
+	if (!strcasecmp(v, "require")) {
+		*on = SCH_CHECK_REQUIRE;
+		return 0;
+	}
+	return sch_bool_parse(v, on);
+}
+
 int sch_scratch_enabled(int *on, const struct sch_ctx *ctx)
 {
 	const char *e = getenv("SCHEMA_CHECK");
+	const char *v;
 
+	*on = 1;
 	if (e && *e) {
-		if (sch_bool_parse(e, on))
+		if (check_parse(e, on))
 			return sch_error_set(SCH_EINVAL, "SCHEMA_CHECK must be "
-					     "0 or 1, not '%s'", e);
+					     "0, 1 or require, not '%s'", e);
 		return 0;
 	}
-	return sch_config_bool(&ctx->config, "commit.check", 1, on);
+	v = sch_config_get(&ctx->config, "commit.check");
+	if (v && check_parse(v, on))
+		return sch_error_set(SCH_EPARSE, "%s: '%s' is not a boolean "
+				     "or 'require' for commit.check",
+				     ctx->config.path, v);
+	return 0;
 }
 
 /* A connection string for database db on the server s->server names. */
@@ -121,6 +139,7 @@ int sch_scratch_open(struct sch_scratch *s, struct sch_ctx *ctx)
 
 	memset(s, 0, sizeof(*s));
 	s->ctx = ctx;
+	s->use.fd = -1;
 	sch_cmd_catalog_opts(&s->co, ctx);
 	if (url && *url) {
 		unsigned char r[4];
@@ -140,10 +159,16 @@ int sch_scratch_open(struct sch_scratch *s, struct sch_ctx *ctx)
 		}
 	} else {
 		struct sch_buf u = SCH_BUF_INIT;
-		rc = sch_dev_start(ctx->repo, 0, NULL);
-		if (rc)
+		long idle;
+		rc = sch_cmd_idle_stop(ctx, &idle);
+		if (!rc)
+			rc = sch_dev_acquire(&s->use, ctx->repo, idle, 0, NULL);
+		if (!rc)
+			rc = sch_dev_conninfo(&u, ctx->repo, "postgres");
+		if (rc) {
+			sch_buf_release(&u);
 			return rc;
-		sch_dev_url(&u, ctx->repo, "postgres");
+		}
 		s->server = sch_buf_detach(&u, NULL);
 		s->db = xstrdup(CHECK_DB);
 		s->persistent = 1;
@@ -205,6 +230,8 @@ void sch_scratch_close(struct sch_scratch *s)
 	disconnect_db(s);
 	if (s->db && (s->throwaway || s->dirty))
 		admin_exec(s, "DROP", s->db, NULL);
+	if (s->ctx)
+		sch_dev_release(&s->use, s->ctx->repo);
 	free(s->server);
 	free(s->db);
 	memset(s, 0, sizeof(*s));

@@ -19,6 +19,7 @@
 #include "schema/chunker.h"
 #include "schema/error.h"
 #include "schema/pg.h"
+#include "schema/pgtools.h"
 #include "schema/registry.h"
 #include "schema/seal.h"
 #include "schema/snapshot.h"
@@ -469,6 +470,7 @@ struct bk {
 	/* the pg_dump thread */
 	struct sch_buf pre, post;
 	struct sch_pg_child child;
+	struct sch_buf pg_dump;	/* its path, for the server's major */
 };
 
 /* Row counting of a binary COPY stream, cut anywhere. */
@@ -793,7 +795,7 @@ static int dump_section(struct bk *bk, const char *section,
 	char *sec = xasprintf("--section=%s", section);
 	int rc;
 
-	cargv_add(&a, "pg_dump");
+	cargv_add(&a, bk->pg_dump.ptr);
 	cargv_add(&a, "--schema-only");
 	cargv_add(&a, sec);
 	cargv_add(&a, snap);
@@ -1313,10 +1315,15 @@ int sch_snapshot_backup(struct sch_backup_result *out, struct sch_store *store,
 	if (o->note && *o->note)
 		m.note = xstrdup(o->note);
 
+	sch_buf_init(&bk.pg_dump);
 	rc = sch_pg_child_init(&bk.child, o->conninfo, environ);
-	if (rc)
-		goto out;
-	for (int i = 0; i < NCONN && !rc; i++)
+	if (!rc)
+		rc = sch_pg_open(&pg[0], o->conninfo);
+	/* a pg_dump that can dump this server, before any work */
+	if (!rc)
+		rc = sch_pgtools_find(&bk.pg_dump, "pg_dump",
+				      sch_pg_server_major(pg[0]), o->bindir);
+	for (int i = 1; i < NCONN && !rc; i++)
 		rc = sch_pg_open(&pg[i], o->conninfo);
 	if (rc)
 		goto out;
@@ -1464,6 +1471,7 @@ out:
 	free(bk.parts_left);
 	free(bk.snapshot);
 	sch_buf_release(&bk.pre);
+	sch_buf_release(&bk.pg_dump);
 	sch_buf_release(&bk.post);
 	sch_buf_release(&body);
 	sch_buf_release(&state);

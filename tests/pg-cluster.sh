@@ -3,7 +3,7 @@
 #
 #   tests/pg-cluster.sh start DIR   create and start a cluster in DIR (DIR must
 #                                   be missing or empty), print its URL:
-#                                   postgresql://postgres@/postgres?host=DIR
+#                                   postgresql://postgres@/postgres?host=DIR&port=5432
 #   tests/pg-cluster.sh url DIR     print the URL of a cluster made by start
 #   tests/pg-cluster.sh stop DIR    stop the cluster and remove DIR
 #
@@ -53,7 +53,7 @@ urlencode() {
 }
 
 print_url() {
-	printf 'postgresql://postgres@/postgres?host=%s\n' "$(urlencode "$1")"
+	printf 'postgresql://postgres@/postgres?host=%s&port=%s\n' "$(urlencode "$1")" "$port"
 }
 
 find_bindir() {

@@ -260,4 +260,13 @@ int sch_cmd_sigs_json(struct json_t *o, struct sch_txn *t,
 /* The directory name a revision was committed from, or NULL (malloc'd). */
 char *sch_cmd_dir_name(struct sch_txn *t, const struct sch_id *id);
 
+/* The warning and hint of a check skipped because the scratch cluster has
+ * no server programs (the last error says why): "schema: warning: WHAT:
+ * ...". */
+void sch_cmd_unchecked_warning(const char *what);
+
+/* [dev] idle-stop in whole seconds (0: never; default 15 min). Returns 0
+ * or SCH_EPARSE (not a duration, the key named). */
+int sch_cmd_idle_stop(const struct sch_ctx *ctx, long *secs);
+
 #endif

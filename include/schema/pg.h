@@ -82,6 +82,25 @@ int sch_pg_conninfo_set(struct sch_buf *out, const char *conninfo,
 			const char *key, const char *value);
 
 /*
+ * Replaces the content of `out` with a key=value connection string to
+ * database `db` through the unix socket in directory `dir` on `port` as
+ * `user`, that nothing of the user's libpq environment can change: every
+ * option libpq reads from an environment variable (PGOPTIONS, PGSSLMODE,
+ * PGTARGETSESSIONATTRS, PGHOSTADDR, ...) is stated, with libpq's compiled
+ * default where this function has no better value (sslmode, gssencmode
+ * and channel_binding disable, target_session_attrs any, options empty,
+ * a password file that does not exist), and service is given empty. An
+ * empty service is this wrapper's "no service": sch_pg_open() and
+ * sch_pg_child_init() then ignore PGSERVICE and, for the connection's
+ * start, the variables no connection string overrides (PGTZ,
+ * PGDATESTYLE, PGGEQO). For servers schema starts itself (the scratch
+ * cluster). Returns 0 or SCH_ETOOBIG.
+ */
+int sch_pg_conninfo_sealed(struct sch_buf *out, const char *dir,
+			   const char *port, const char *user,
+			   const char *db);
+
+/*
  * Environment and argv for a libpq client program (pg_dump, pg_restore,
  * psql) that must reach the database `conninfo` names, without a secret on
  * its argv.
@@ -132,9 +151,13 @@ int sch_pg_quote_literal(struct sch_buf *out, const char *s);
  * conninfo can override: fallback_application_name=schema and
  * client_encoding=UTF8 (so that error positions count UTF-8 characters).
  * Never prompts for a password. On success *out owns the connection
- * (sch_pg_close()). Returns 0, SCH_EDB (server unreachable, authentication
- * failed: the message names host and cause, never the password), or
- * SCH_EINVAL (conninfo does not parse).
+ * (sch_pg_close()). A conninfo whose service is given empty (see
+ * sch_pg_conninfo_sealed()) connects as if PGSERVICE, PGTZ, PGDATESTYLE
+ * and PGGEQO were unset; it hides them from libpq for the moment the
+ * connection starts, so such a connection must not be opened while
+ * another thread reads the environment. Returns 0, SCH_EDB (server
+ * unreachable, authentication failed: the message names host and cause,
+ * never the password), or SCH_EINVAL (conninfo does not parse).
  */
 int sch_pg_open(struct sch_pg **out, const char *conninfo);
 /* Closes the connection; NULL is accepted. */

@@ -16,6 +16,7 @@
 
 #include "schema/buf.h"
 #include "schema/catalog.h"
+#include "schema/devcluster.h"
 #include "schema/graph.h"
 #include "schema/object.h"
 #include "schema/registry.h"
@@ -33,13 +34,15 @@ struct sch_scratch {
 	int throwaway;		/* dropped at close */
 	int dirty;		/* its contents are not what its registry says */
 	int persistent;		/* the private cluster's schema_check */
+	struct sch_dev_use use;	/* the private cluster, held while open */
 	int nclones;
 };
 
 /*
  * Connects to the scratch database, starting the private cluster (and
  * saying so on stderr) when it is not running. Returns 0, SCH_ENOTFOUND
- * (no server programs), SCH_EDB, SCH_ELOCKED (another check holds it).
+ * (no server programs: nothing to check on), SCH_EDB, SCH_ELOCKED
+ * (another check holds it), SCH_EPARSE (a bad dev.idle-stop).
  */
 int sch_scratch_open(struct sch_scratch *s, struct sch_ctx *ctx);
 /* Disconnects; drops a throwaway database, resets a dirty one. */
@@ -107,8 +110,12 @@ int sch_scratch_mergecheck(struct sch_mergecheck *out, struct sch_scratch *s,
 			   struct sch_txn *t, const struct sch_id *a,
 			   const struct sch_id *b, const struct sch_id *merge);
 
-/* *on = whether the checks are turned on: SCHEMA_CHECK (a boolean) else
- * config commit.check (default true). Returns 0, SCH_EINVAL (a bad
+#define SCH_CHECK_REQUIRE 2
+
+/* *on = whether the checks are turned on: SCHEMA_CHECK else config
+ * commit.check (default true): 0 off, 1 on (without server programs the
+ * revisions are stored unchecked, with a warning), SCH_CHECK_REQUIRE
+ * ("require": without them, an error). Returns 0, SCH_EINVAL (a bad
  * SCHEMA_CHECK), SCH_EPARSE (a bad commit.check). */
 int sch_scratch_enabled(int *on, const struct sch_ctx *ctx);
 

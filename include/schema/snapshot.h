@@ -82,6 +82,7 @@ struct sch_backup_opts {
 	size_t chunk_avg;	/* average chunk size; 0 the default */
 	const struct sch_seal_key *key; /* NULL: not encrypted */
 	const struct sch_catalog_opts *catalog; /* the state's schemas */
+	const char *bindir;	/* core.pg-bindir: pg_dump there first */
 	sch_snap_progress_fn *progress;
 	void *progress_arg;
 };
@@ -96,8 +97,9 @@ struct sch_backup_result {
 
 /*
  * Backs up the database o->conninfo names into the store, opening and
- * committing its own write transaction. Returns 0, SCH_EDB (connection,
- * query, pg_dump), SCH_EREFUSED (the database holds large objects or an
+ * committing its own write transaction. Before any work it finds a
+ * pg_dump of the server's major or later (pgtools.h). Returns 0, SCH_EDB
+ * (connection, query, pg_dump: none new enough), SCH_EREFUSED (the database holds large objects or an
  * unfinished restore), SCH_EFULL, SCH_EIO.
  */
 int sch_snapshot_backup(struct sch_backup_result *out, struct sch_store *store,

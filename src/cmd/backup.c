@@ -128,6 +128,7 @@ int sch_cmd_backup(struct sch_ctx *ctx, const struct sch_envpol *pol,
 	memset(&o, 0, sizeof(o));
 	sch_cmd_catalog_opts(&co, ctx);
 	o.conninfo = pol->conninfo;
+	o.bindir = sch_config_get(&ctx->config, "core.pg-bindir");
 	o.registry = sch_config_get(&ctx->config, "core.registry");
 	o.note = note;
 	o.level = level;

@@ -13,6 +13,7 @@
 #include "schema/cmd.h"
 #include "schema/config.h"
 #include "schema/error.h"
+#include "schema/pgtools.h"
 #include "schema/graph.h"
 #include "schema/hooks.h"
 #include "schema/plan.h"
@@ -428,6 +429,22 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 		if (!o->quiet)
 			printf("already there: nothing to do\n");
 		goto out;
+	}
+	/* A backup policy that cannot be met refuses before anything is
+	 * asked or changed: a pg_dump for this server's major. */
+	if (!strcmp(pol.backup, "always") ||
+	    (!strcmp(pol.backup, "downgrade") && plan.ndown)) {
+		struct sch_buf dump = SCH_BUF_INIT;
+		rc = sch_pgtools_find(&dump, "pg_dump", sch_pg_server_major(pg),
+				      sch_config_get(&ctx->config,
+						     "core.pg-bindir"));
+		sch_buf_release(&dump);
+		if (rc) {
+			rc = sch_error_wrap(rc, "%s refused before any change: "
+					    "backup = %s cannot be met", verb,
+					    pol.backup);
+			goto out;
+		}
 	}
 	{
 		char *what = xasprintf("%s: %zu down, %zu up", verb, plan.ndown,

@@ -189,7 +189,16 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 	struct sch_buf first = SCH_BUF_INIT;
 	int rc = sch_scratch_open(&s, ctx);
 
+	if (rc == SCH_ENOTFOUND && o->check != SCH_CHECK_REQUIRE) {
+		/* nothing to check on: stored unchecked, and said so */
+		sch_cmd_unchecked_warning("the new revisions were not checked");
+		sch_scratch_close(&s);
+		return 0;
+	}
 	if (rc) {
+		/* required and impossible: a database matter (exit 3) */
+		if (rc == SCH_ENOTFOUND)
+			rc = SCH_EDB;
 		sch_error_wrap(rc, "cannot check the new revisions");
 		if (!*sch_error_hint_msg())
 			sch_error_hint("commit with --no-check to store them "

@@ -226,10 +226,17 @@ SCH_CMD(merge)
 	if (check) {
 		struct sch_scratch s;
 		rc = sch_scratch_open(&s, ctx);
-		if (!rc)
+		if (rc == SCH_ENOTFOUND && check != SCH_CHECK_REQUIRE) {
+			sch_cmd_unchecked_warning("the merge was not checked");
+			rc = 0;
+			check = 0;
+		} else if (!rc) {
 			rc = sch_scratch_mergecheck(&mc, &s, ctx->txn, &a, &b,
 						    NULL);
+		}
 		sch_scratch_close(&s);
+		if (rc == SCH_ENOTFOUND)
+			rc = SCH_EDB;
 		if (rc) {
 			sch_error_wrap(rc, "cannot check the merge");
 			if (!*sch_error_hint_msg())

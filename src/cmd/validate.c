@@ -186,6 +186,8 @@ SCH_CMD(validate)
 	struct sch_graph g;
 	struct sch_wt wt;
 	size_t nrev = 0, nchecked = 0;
+	struct sch_strlist unchecked = { 0 };
+	int no_scratch = 0;
 
 	memset(&wt, 0, sizeof(wt));
 	sch_graph_init(&g, ctx->txn);
@@ -218,6 +220,12 @@ SCH_CMD(validate)
 	/* States, on the scratch database. */
 	if (!ta.no_states && g.n) {
 		rc = check_states(&p, ctx, &g, &nchecked);
+		if (rc == SCH_ENOTFOUND) {
+			/* nothing to check on: say what never was */
+			sch_cmd_unchecked_warning("states were not checked");
+			no_scratch = 1;
+			rc = 0;
+		}
 		if (rc) {
 			sch_error_wrap(rc, "cannot check states");
 			if (!*sch_error_hint_msg())
@@ -225,6 +233,31 @@ SCH_CMD(validate)
 					       "checks that need the scratch "
 					       "cluster");
 			goto out;
+		}
+	}
+	/* Revisions no scratch check ever recorded a state for. */
+	if (ta.no_states || no_scratch) {
+		for (size_t i = 0; i < g.n; i++) {
+			struct sch_id rec;
+			char sh[SCH_SHORT_LEN + 1];
+			char *name;
+			if (sch_state_lookup(&rec, ctx->txn, &g.nodes[i].id, -1))
+				continue;
+			sch_id_short(sh, &g.nodes[i].id);
+			name = sch_cmd_dir_name(ctx->txn, &g.nodes[i].id);
+			sch_strlist_push(&unchecked, name ? name : sh);
+			if (no_scratch)
+				problem(&p, "unchecked", name ? name : sh,
+					"never checked on a scratch database");
+			free(name);
+		}
+		if (ta.no_states && unchecked.n && !json) {
+			struct sch_buf l = SCH_BUF_INIT;
+			sch_strlist_join(&l, &unchecked, 5);
+			fprintf(stderr, "schema: note: %zu revision%s never "
+				"checked on a scratch database: %s\n",
+				unchecked.n, unchecked.n == 1 ? "" : "s", l.ptr);
+			sch_buf_release(&l);
 		}
 	}
 	/* The working tree: parses, and committed directories unmodified. */
@@ -292,8 +325,16 @@ SCH_CMD(validate)
 		char *s;
 		json_object_set_new(o, "revisions", json_integer((json_int_t)nrev));
 		json_object_set_new(o, "states_checked",
-				    ta.no_states ? json_null()
+				    ta.no_states || no_scratch ? json_null()
 						 : json_integer((json_int_t)nchecked));
+		if (ta.no_states || no_scratch) {
+			json_t *u = json_array();
+			for (size_t i = 0; i < unchecked.n; i++)
+				json_array_append_new(u, json_string(unchecked.v[i]));
+			json_object_set_new(o, "unchecked", u);
+		} else {
+			json_object_set_new(o, "unchecked", json_array());
+		}
 		json_object_set_new(o, "ok", json_boolean(p.n == 0));
 		json_object_set_new(o, "problems", json_incref(p.arr));
 		s = json_dumps(o, JSON_INDENT(2));
@@ -302,11 +343,13 @@ SCH_CMD(validate)
 		json_decref(o);
 	} else {
 		fprintf(stderr, "validated %zu revisions%s: %zu problem%s\n",
-			nrev, ta.no_states ? " (states not checked)" : "",
+			nrev, ta.no_states || no_scratch ?
+			" (states not checked)" : "",
 			p.n, p.n == 1 ? "" : "s");
 	}
 	rc = p.n ? 1 : 0;
 out:
+	sch_strlist_release(&unchecked);
 	json_decref(p.arr);
 	sch_wt_release(&wt);
 	sch_graph_release(&g);

@@ -148,6 +148,20 @@ newdb() {
 	cleanup_hooks+=("psql -X -q '$ADMIN_URL' -c 'DROP DATABASE IF EXISTS $name WITH (FORCE)' >/dev/null 2>&1")
 }
 
+# schema_dump URL: the schema of public as pg_dump --schema-only prints it;
+# with a pg_dump older than the server (make test-pg PG=18 on Debian 12),
+# the text of `schema state` instead, so that comparisons still compare.
+schema_dump() {
+	local sv dv
+	sv=$(psql -X -At "$1" -c "SELECT current_setting('server_version_num')::int / 10000")
+	dv=$(pg_dump --version | sed 's/[^0-9]*\([0-9]*\).*/\1/')
+	if [ "${dv:-0}" -ge "$sv" ]; then
+		pg_dump --schema-only -n public "$1" | grep -v '^\\restrict\|^\\unrestrict'
+	else
+		"$S" state --url "$1" --text
+	fi
+}
+
 # sql QUERY: runs a query on the current database, prints unaligned rows.
 sql() {
 	psql -X -q -At "$DB_URL" -c "$1"

@@ -6,8 +6,28 @@ pg_setup
 export SCHEMA_CHECK=1
 
 # The server programs run as another user under root: the test directory
-# must be reachable by it.
+# must be reachable by it (the clusters' runtime directory is in it).
 chmod 755 "$T"
+export SCHEMA_DEV_ROOT="$T/run"
+
+# cluster_dir: the cluster's directory, from dev status --json
+cluster_dir() {
+	"$S" dev status --json | sed -n 's/^ *"directory": "\(.*\)",$/\1/p'
+}
+
+# wait_for SECONDS COMMAND...: until the command succeeds, at most SECONDS
+wait_for() {
+	local n=$(($1 * 10))
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+gone() { ! kill -0 "$1" 2>/dev/null; }
+no_watcher() { ! pgrep -f "^schema-dev-watch $1\$" >/dev/null; }
 
 mkrepo() {
 	mkdir -p "$1" && cd "$1" && "$S" init -q
@@ -34,8 +54,11 @@ mkrepo "$T/priv"
 cleanup_hooks+=("cd '$T/priv' && '$S' dev stop >/dev/null 2>&1")
 expect_status 0 "$S" dev status && expect_out "stopped (not created yet)" && check "dev status before anything"
 expect_status 0 "$S" dev start && expect_out "started" && check "dev start creates and starts it"
-[ -S .schema/dev/.s.PGSQL.5432 ] && check "its socket is in .schema/dev" || fail "no socket in .schema/dev"
-grep -q "^listen_addresses = ''" .schema/dev/data/postgresql.conf && check "no TCP" || fail "listen_addresses"
+cdir=$(cluster_dir)
+[ -S "$cdir/.s.PGSQL.5432" ] && check "its socket is in the cluster's directory" || fail "no socket in '$cdir'"
+grep -q "^listen_addresses = ''" "$cdir/data/schema.conf" && check "no TCP" || fail "listen_addresses"
+grep -q "^max_locks_per_transaction = 320" "$cdir/data/schema.conf" && check "sized like a default server's lock table" \
+	|| fail "max_locks_per_transaction"
 expect_status 0 "$S" dev start && expect_out "already running" && check "dev start again: already running"
 expect_status 0 "$S" dev status --json && expect_out '"running": true' && expect_out '"kind": "private"' \
 	&& check "dev status --json"
@@ -51,7 +74,7 @@ expect_status 2 "$S" dev stop --bogus && one_line_error && check "an unknown opt
 # commit starts the cluster on demand and says so
 newmig 0001_t "" "CREATE TABLE t (id int PRIMARY KEY);" "DROP TABLE t;"
 expect_status 0 "$S" commit && expect_err "starting the scratch cluster" && check "commit starts the cluster and says so"
-pid=$(head -n 1 .schema/dev/data/postmaster.pid)
+pid=$(head -n 1 "$(cluster_dir)/data/postmaster.pid")
 if ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "\.schema/store"; then
 	fail "the scratch server holds the store open"
 else
@@ -59,8 +82,22 @@ else
 fi
 expect_status 0 "$S" show && expect_out "state " && check "the new revision's state is recorded"
 st1=$(printf '%s\n' "$out" | sed -n 's/^state //p')
+# the user's libpq environment and service file do not reach it
+mkdir -p "$T/home"
+printf '[elsewhere]\nhost=/nonexistent\nport=5999\ndbname=nowhere\nuser=nobody\noptions=-c statement_timeout=1\nsslmode=require\n' \
+	>"$T/home/.pg_service.conf"
+polluted=(env HOME="$T/home" PGHOST=/nonexistent PGHOSTADDR=127.0.0.2 PGPORT=5433 PGUSER=nobody
+	PGDATABASE=nowhere PGOPTIONS='-c statement_timeout=1' PGTARGETSESSIONATTRS=standby
+	PGSSLMODE=require PGGSSENCMODE=require PGCHANNELBINDING=require PGSERVICE=elsewhere
+	PGTZ=Mars/Base PGDATESTYLE=bogus PGCONNECT_TIMEOUT=x PGCLIENTENCODING=bogus PGAPPNAME=x
+	PGPASSFILE=/etc/passwd PGREQUIREPEER=nobody)
 newmig 0002_u 0001_t "ALTER TABLE t ADD COLUMN a text;" "ALTER TABLE t DROP COLUMN a;"
-expect_status 0 "$S" commit && [[ "$err" != *starting* ]] && check "a warm cluster is not started again"
+expect_status 0 "${polluted[@]}" "$S" commit && [[ "$err" != *starting* ]] && [[ "$err" != *WARNING* ]] \
+	&& check "a warm cluster is not started again; PG* variables and a service file change nothing"
+expect_status 0 "${polluted[@]}" "$S" dev status && expect_out "scratch cluster: running" \
+	&& check "dev status connects as the checks do, whatever PG* says"
+expect_status 0 env PGSERVICE=nosuch PGPORT=5433 "$S" dev status && expect_out "running" \
+	&& check "a PGSERVICE that names no service is ignored"
 newdb priv
 expect_status 0 "$S" checkout -q --url "$DB_URL"
 expect_status 0 "$S" state --url "$DB_URL" && live=$out
@@ -92,21 +129,108 @@ wait "$pid" 2>/dev/null
 [ "$(store_digest)" = "$d" ] && check "kill -9 during the check: nothing stored" || fail "store changed by a killed commit"
 expect_status 0 "$S" commit && expect_out "0004_slow" && check "the next commit checks and stores it"
 expect_status 2 "$S" commit --irreversible --no-check && one_line_error && check "--irreversible with --no-check: exit 2"
-expect_status 2 env SCHEMA_CHECK=maybe "$S" commit && one_line_error && expect_err "SCHEMA_CHECK must be 0 or 1, not 'maybe'" \
+expect_status 2 env SCHEMA_CHECK=maybe "$S" commit && one_line_error && expect_err "SCHEMA_CHECK must be 0, 1 or require, not 'maybe'" \
 	&& check "a bad SCHEMA_CHECK: exit 2, named"
 printf '[commit]\n\tcheck = sometimes\n' >>.schema/config
 expect_status 4 env -u SCHEMA_CHECK "$S" merge 0001_t 0002_u -m x && one_line_error && expect_err "'sometimes' is not a boolean" \
 	&& check "a bad commit.check: exit 4, named"
 sed -i '/^\[commit\]$/,$d' .schema/config
-expect_status 0 "$S" dev stop --remove && [ ! -e .schema/dev ] && check "dev stop --remove deletes it"
+cdir=$(cluster_dir)
+expect_status 0 "$S" dev stop --remove && [ ! -e .schema/dev ] && [ ! -e "$cdir" ] && check "dev stop --remove deletes it"
 d=$(store_digest)
 expect_status 3 env PG_BINDIR=/nonexistent "$S" dev start && one_line_error && expect_err "PG_BINDIR" \
-	&& check "no server programs: exit 3, named"
+	&& check "no server programs: dev start exits 3, named"
 newmig 0005_v 0004_slow "ALTER TABLE t ADD COLUMN b text;" "ALTER TABLE t DROP COLUMN b;"
-expect_status 3 env PG_BINDIR=/nonexistent "$S" commit && one_line_error \
+printf '[commit]\n\tcheck = require\n' >>.schema/config
+expect_status 3 env -u SCHEMA_CHECK PG_BINDIR=/nonexistent "$S" commit && one_line_error \
 	&& expect_err "cannot check the new revisions" && [ "$(store_digest)" = "$d" ] \
-	&& check "commit without a scratch cluster: exit 3, nothing stored"
+	&& check "commit.check = require without server programs: exit 3, nothing stored"
+sed -i '/^\[commit\]$/,$d' .schema/config
+expect_status 0 env PG_BINDIR=/nonexistent "$S" commit && expect_out "0005_v" \
+	&& expect_err "warning: the new revisions were not checked" && expect_err "PG_BINDIR" \
+	&& expect_err "SCHEMA_DEV_URL" && expect_err "schema validate" \
+	&& check "no server programs: commit stores the revision, warning that it is unchecked and how to check it"
+expect_status 1 env PG_BINDIR=/nonexistent "$S" validate && expect_out "unchecked: 0005_v" \
+	&& expect_err "states were not checked" && [[ "$out" != *"unchecked: 0004_slow"* ]] \
+	&& check "validate without server programs names the revisions never checked"
+expect_status 0 "$S" validate --no-states && expect_err "1 revision never checked on a scratch database: 0005_v" \
+	&& check "validate --no-states notes them"
+newmig 0006_w 0005_v "ALTER TABLE t ADD COLUMN c text;" "ALTER TABLE t DROP COLUMN c;"
 expect_status 0 "$S" commit --no-check -q && check "commit --no-check stores it unchecked"
+"$S" dev stop --remove >/dev/null 2>&1
+cd "$T"
+
+# ---- where the cluster lives, how big it is, when it stops ----
+# as root in a 0700 directory: the server's user cannot enter it, so the
+# cluster lives in the root-owned runtime directory (the default one here)
+mkdir -m 700 "$T/private"
+mkrepo "$T/private/app"
+cleanup_hooks+=("cd '$T/private/app' && env -u SCHEMA_DEV_ROOT '$S' dev stop --remove >/dev/null 2>&1")
+newmig 0001_t "" "CREATE TABLE t (id int PRIMARY KEY);" "DROP TABLE t;"
+expect_status 0 env -u SCHEMA_DEV_ROOT "$S" commit && expect_status 0 "$S" show && expect_out "state " \
+	&& check "commit checks in a 0700 directory"
+pdir=$(env -u SCHEMA_DEV_ROOT "$S" dev status --json | sed -n 's/^ *"directory": "\(.*\)",$/\1/p')
+[ "$(stat -c %a "$T/private")" = 700 ] && check "the user's directory keeps its permissions" || fail "mode of $T/private changed"
+if [ "$(id -u)" = 0 ]; then
+	[[ "$pdir" == /var/tmp/schema-0/* ]] && [ "$(stat -c '%U %a' "$pdir")" = "postgres 700" ] \
+		&& [ "$(stat -c '%U %a' /var/tmp/schema-0)" = "root 711" ] \
+		&& check "under root it lives in /var/tmp/schema-0/<id>, the server user's, 0700" \
+		|| fail "cluster directory '$pdir'"
+fi
+env -u SCHEMA_DEV_ROOT "$S" dev stop --remove >/dev/null
+[ ! -e "$pdir" ] && check "dev stop --remove finds it again and removes it" || fail "'$pdir' left"
+cd "$T"
+
+# one migration creating 1,000 tables with a key, an index and a foreign key
+mkrepo "$T/big"
+cleanup_hooks+=("cd '$T/big' && '$S' dev stop --remove >/dev/null 2>&1")
+{
+	echo "CREATE TABLE parent (id int PRIMARY KEY);"
+	for i in $(seq 1 1000); do
+		echo "CREATE TABLE t$i (id int PRIMARY KEY, p int REFERENCES parent, v int);"
+		echo "CREATE INDEX t${i}_v ON t$i (v);"
+	done
+} >"$T/big.sql"
+{
+	for i in $(seq 1000 -1 1); do echo "DROP TABLE t$i;"; done
+	echo "DROP TABLE parent;"
+} >"$T/big_down.sql"
+newmig 0001_big "" "$(cat "$T/big.sql")" "$(cat "$T/big_down.sql")"
+expect_status 0 "$S" commit -q && expect_status 0 "$S" show && expect_out "state " \
+	&& check "a migration creating 1,000 tables with keys, indexes and foreign keys is checked and committed"
+cd "$T"
+
+# idle stop, dev start's keep, and a deleted repository
+mkrepo "$T/idle"
+cleanup_hooks+=("cd '$T/idle' && '$S' dev stop --remove >/dev/null 2>&1")
+grep -q "idle-stop = 15min" .schema/config && check "init writes [dev] idle-stop = 15min" || fail "no idle-stop in config"
+printf '[dev]\n\tidle-stop = sometimes\n' >>.schema/config
+newmig 0001_t "" "CREATE TABLE t (id int PRIMARY KEY);" "DROP TABLE t;"
+expect_status 4 "$S" commit && one_line_error && expect_err "'sometimes' is not a duration for dev.idle-stop" \
+	&& check "a bad idle-stop: exit 4, named"
+sed -i 's/idle-stop = sometimes/idle-stop = 2s/' .schema/config
+expect_status 0 "$S" commit -q
+expect_status 0 "$S" dev status && expect_out "stops: after 2 s without use, at " && check "dev status says when it stops"
+pid=$(head -n 1 "$(cluster_dir)/data/postmaster.pid")
+wait_for 15 gone "$pid" && wait_for 5 no_watcher "$T/idle/.schema" \
+	&& check "unused for its idle-stop, it stops, and its watcher ends" || fail "still running after idle-stop"
+expect_status 0 "$S" dev status && expect_out "stopped" && check "dev status: stopped"
+expect_status 0 "$S" dev start && expect_status 0 "$S" dev status && expect_out "kept running by 'schema dev start'" \
+	&& check "dev start keeps it up"
+pid=$(head -n 1 "$(cluster_dir)/data/postmaster.pid")
+sleep 4
+kill -0 "$pid" 2>/dev/null && check "dev start: still up after its idle-stop" || fail "dev start's cluster stopped"
+expect_status 0 "$S" dev stop && wait_for 5 no_watcher "$T/idle/.schema" && check "dev stop ends it and its watcher"
+sed -i 's/idle-stop = 2s/idle-stop = 0/' .schema/config
+newmig 0002_u 0001_t "ALTER TABLE t ADD a int;" "ALTER TABLE t DROP a;"
+expect_status 0 "$S" commit -q && expect_status 0 "$S" dev status && expect_out "never by itself" \
+	&& check "idle-stop = 0: never stops by itself"
+pid=$(head -n 1 "$(cluster_dir)/data/postmaster.pid")
+idir=$(cluster_dir)
+cd "$T" && rm -rf "$T/idle"
+wait_for 15 gone "$pid" && wait_for 5 no_watcher "$T/idle/.schema" && check "a deleted repository's cluster stops" \
+	|| fail "server $pid outlived its repository"
+wait_for 5 test ! -e "$idir" && check "and its runtime directory is removed" || fail "'$idir' left behind"
 cd "$T"
 
 # ---- SCHEMA_DEV_URL: throwaway databases on an existing server ----

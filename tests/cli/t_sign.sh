@@ -100,7 +100,7 @@ expect_status 0 "$S" commit -q --key mallory && check "commit signed by an untru
 mid=$("$S" log --oneline -n1 | cut -c1-12)
 expect_status 0 "$S" show --no-scripts "$mid" && expect_out "signed by mallory (" && expect_out "untrusted" && check "show: untrusted signer"
 newdb prod2
-sed -i "s|url = .*|url = $DB_URL|" .schema/config
+sed -i "s|url = .*|url = ${DB_URL//&/\\&}|" .schema/config
 "$S" checkout --url "$DB_URL" -q "$newid~1" >/dev/null 2>&1
 expect_status 0 "$S" commit -q 2>/dev/null
 expect_status 1 "$S" checkout --env prod "$mid" && expect_err "is unsigned" && check "require-signed: the path is checked revision by revision"

@@ -2,7 +2,9 @@
  * pgtest.h - a real PostgreSQL for unit tests (header-only: the Makefile
  * builds each tests/unit/test_*.c alone).
  *
- * Before any test runs, the runner process takes the server from
+ * Before any test runs, the runner process clears the libpq environment
+ * (PGHOST, PGPORT, PGOPTIONS, PGSERVICE, ...: see pgtest_unset), takes
+ * the server from
  * SCHEMA_TEST_PG_URL (tests/run.sh starts one cluster per run and exports
  * it) or, when unset, starts a private one with tests/pg-cluster.sh
  * ($PG_CLUSTER) and exports its URL for the test processes; it stops that
@@ -86,6 +88,13 @@ static inline const char *pgtest_url(void)
 	return u ? u : "";
 }
 
+static const char *const pgtest_unset[] = {
+	"PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE", "PGOPTIONS",
+	"PGSERVICE", "PGSERVICEFILE", "PGSSLMODE", "PGTARGETSESSIONATTRS",
+	"PGPASSWORD", "PGCONNECT_TIMEOUT", "PGCLIENTENCODING", "PGTZ",
+	"PGDATESTYLE", "PGGSSENCMODE", "PGCHANNELBINDING", "PGAPPNAME",
+};
+
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
 	struct sch_buf url = SCH_BUF_INIT;
@@ -94,6 +103,10 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
 	const char *tmp = getenv("TMPDIR");
 
 	(void)set;
+	/* the tests connect where SCHEMA_TEST_PG_URL says (host and port
+	 * in it), whatever the caller's libpq environment points at */
+	for (size_t i = 0; i < sizeof(pgtest_unset) / sizeof(*pgtest_unset); i++)
+		unsetenv(pgtest_unset[i]);
 	if (getenv(PGTEST_ENV) && *getenv(PGTEST_ENV))
 		return;
 	snprintf(pgtest_cluster_dir, sizeof(pgtest_cluster_dir),

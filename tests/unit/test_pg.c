@@ -973,3 +973,60 @@ Test(pg, conninfo_set_rewrites_urls_and_key_values)
 		     SCH_EINVAL);
 	sch_buf_release(&out);
 }
+
+/*
+ * The scratch cluster's connection string: nothing of the caller's libpq
+ * environment reaches it, not even a PGSERVICE that names no service or
+ * a PGTZ the server refuses.
+ */
+Test(pg, sealed_conninfo_ignores_the_libpq_environment, .init = pgtest_setup,
+     .fini = pgtest_teardown)
+{
+	struct sch_buf ci = SCH_BUF_INIT, host = SCH_BUF_INIT, v = SCH_BUF_INIT;
+	struct sch_pg *pg = pgtest_open(), *sealed = NULL;
+	struct sch_pg_child child;
+	static const char *const env[][2] = {
+		{ "PGHOST", "/nonexistent" }, { "PGHOSTADDR", "127.0.0.2" },
+		{ "PGPORT", "5999" }, { "PGUSER", "nobody" },
+		{ "PGDATABASE", "nowhere" },
+		{ "PGOPTIONS", "-c statement_timeout=1" },
+		{ "PGTARGETSESSIONATTRS", "standby" },
+		{ "PGSSLMODE", "require" }, { "PGGSSENCMODE", "require" },
+		{ "PGCHANNELBINDING", "require" }, { "PGSERVICE", "nosuch" },
+		{ "PGTZ", "Mars/Base" }, { "PGCONNECT_TIMEOUT", "x" },
+		{ "PGCLIENTENCODING", "bogus" },
+	};
+	char *base[] = { "PGSERVICE=nosuch", "PATH=/bin", NULL };
+	int found = 0;
+
+	cr_assert_eq(sch_pg_query_value(&host, pg, "SELECT "
+		"current_setting('unix_socket_directories')", 0, NULL), 0);
+	sch_pg_close(pg);
+	cr_assert_eq(sch_pg_conninfo_sealed(&ci, host.ptr, "5432", "postgres",
+					    pgtest_dbname), 0);
+	for (size_t i = 0; i < sizeof(env) / sizeof(*env); i++)
+		setenv(env[i][0], env[i][1], 1);
+	cr_assert_eq(sch_pg_open(&sealed, ci.ptr), 0, "%s: %s", ci.ptr,
+		     sch_error_msg());
+	cr_assert_str_eq(getenv("PGSERVICE"), "nosuch", "PGSERVICE restored");
+	cr_assert_str_eq(getenv("PGTZ"), "Mars/Base", "PGTZ restored");
+	for (size_t i = 0; i < sizeof(env) / sizeof(*env); i++)
+		unsetenv(env[i][0]);
+	cr_assert_eq(sch_pg_query_value(&v, sealed, "SELECT current_database() "
+		"|| ' ' || current_user || ' ' || current_setting("
+		"'statement_timeout')", 0, NULL), 0);
+	cr_assert_str_eq(v.ptr, xasprintf("%s postgres 0", pgtest_dbname));
+	sch_pg_close(sealed);
+	/* a child (pg_dump) gets no PGSERVICE */
+	cr_assert_eq(sch_pg_child_init(&child, ci.ptr, base), 0);
+	for (size_t i = 0; child.envp[i]; i++) {
+		cr_assert(strncmp(child.envp[i], "PGSERVICE=", 10) != 0,
+			  "%s", child.envp[i]);
+		found |= !strcmp(child.envp[i], "PGPORT=5432");
+	}
+	cr_assert(found, "PGPORT=5432 in the child's environment");
+	sch_pg_child_release(&child);
+	sch_buf_release(&ci);
+	sch_buf_release(&host);
+	sch_buf_release(&v);
+}

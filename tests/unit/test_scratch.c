@@ -316,6 +316,9 @@ Test(scratch, checks_follow_schema_check_and_config)
 	sch_config_set(&ctx.config, "commit.check", "false");
 	cr_assert_eq(sch_scratch_enabled(&on, &ctx), 0);
 	cr_assert_not(on);
+	sch_config_set(&ctx.config, "commit.check", "require");
+	cr_assert_eq(sch_scratch_enabled(&on, &ctx), 0);
+	cr_assert_eq(on, SCH_CHECK_REQUIRE);
 	sch_config_set(&ctx.config, "commit.check", "sometimes");
 	cr_assert_eq(sch_scratch_enabled(&on, &ctx), SCH_EPARSE);
 }
@@ -325,12 +328,20 @@ Test(scratch, dev_url_encodes_the_socket_directory)
 	struct sch_buf u = SCH_BUF_INIT;
 	char *repo = xasprintf("%s/a b", tmpdir);
 
+	char *root = xasprintf("%s/r s", tmpdir);
+
 	cr_assert_eq(mkdir(repo, 0755), 0);
+	/* under root the cluster lives in the runtime directory */
+	setenv("SCHEMA_DEV_ROOT", root, 1);
 	sch_dev_url(&u, repo, "postgres");
+	unsetenv("SCHEMA_DEV_ROOT");
 	cr_assert(strncmp(u.ptr, "postgresql://postgres@/postgres?host=/", 38) == 0,
 		  "%s", u.ptr);
-	cr_assert(strstr(u.ptr, "a%20b/dev") != NULL, "%s", u.ptr);
+	cr_assert(strstr(u.ptr, geteuid() ? "a%20b/dev&port=5432"
+					  : "r%20s/") != NULL, "%s", u.ptr);
+	cr_assert(strstr(u.ptr, "&port=5432") != NULL, "%s", u.ptr);
 	cr_assert_not(sch_dev_running(repo, NULL));
+	free(root);
 	sch_buf_release(&u);
 	free(repo);
 }
@@ -340,7 +351,7 @@ Test(scratch, dev_bindir_names_a_missing_pg_bindir)
 	struct sch_buf b = SCH_BUF_INIT;
 
 	setenv("PG_BINDIR", "/nonexistent", 1);
-	cr_assert_eq(sch_dev_bindir(&b), SCH_EDB);
+	cr_assert_eq(sch_dev_bindir(&b), SCH_ENOTFOUND);
 	cr_assert(strstr(sch_error_msg(), "/nonexistent") != NULL);
 	unsetenv("PG_BINDIR");
 	cr_assert_eq(sch_dev_bindir(&b), 0, "%s", sch_error_msg());
