@@ -15,6 +15,7 @@
 #include "schema/revspec.h"
 #include "schema/scratch.h"
 #include "schema/sign.h"
+#include "schema/sqlparse.h"
 #include "schema/ui.h"
 #include "schema/worktree.h"
 
@@ -131,6 +132,41 @@ static int descends(struct sch_txn *t, const struct sch_wt *wt,
 	return hit;
 }
 
+/*
+ * Every script of a revision this commit stores must be UTF-8 and parse
+ * with the server's grammar, whatever the checks (--no-check, SCHEMA_CHECK
+ * =0): a broken script is never stored. A script that holds no statement
+ * (still the template of `schema new`) is stored with a warning, except
+ * in a merge, whose scripts often have nothing to do.
+ */
+static int check_scripts(const struct sch_ctx *ctx,
+			 const struct sch_wt_entry *e)
+{
+	static const char *const files[] = { "up.sql", "down.sql",
+					     "verify.sql" };
+	const struct sch_buf *text[] = { &e->up, &e->down, &e->verify };
+	int rc = 0;
+
+	for (int i = 0; i < 3 && !rc; i++) {
+		struct sch_sql_script s;
+		char *path;
+		if (i == 2 && !e->has_verify)
+			continue;
+		path = xasprintf("%s/%s/%s", ctx->migrations, e->name, files[i]);
+		rc = sch_sql_split(&s, path, text[i]->ptr, text[i]->len);
+		if (rc)
+			sch_error_hint("fix %s/%s and commit again", e->name,
+				       files[i]);
+		else if (!s.n && i < 2 && e->rev.nparents < 2)
+			sch_ui_warn("%s holds no statement (still the template "
+				    "of 'schema new'?): committed as a no-op",
+				    path);
+		sch_sql_script_release(&s);
+		free(path);
+	}
+	return rc;
+}
+
 /* The objects a check names, at most three. */
 static void name_objects(struct sch_buf *out, const struct sch_strlist *l)
 {
@@ -214,8 +250,7 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 		if (rc == SCH_ECHECK) {
 			rc = sch_error_wrap(SCH_ECHECK, "%s does not apply on "
 					    "the scratch database", e->name);
-			sch_error_hint("fix the script, or commit with "
-				       "--no-check to store it unchecked");
+			sch_error_hint("fix the script and commit again");
 		}
 		if (!rc)
 			rc = sch_state_record(ctx->txn, &e->id,
@@ -336,7 +371,9 @@ int sch_commit_worktree(struct sch_ctx *ctx, const struct sch_commit_opts *o,
 		struct sch_wt_entry *e = &wt.e[order[i]];
 		char sh[SCH_SHORT_LEN + 1];
 		if (!sch_object_exists(t, &e->id)) {
-			rc = sch_wt_store(t, e);
+			rc = check_scripts(ctx, e);
+			if (!rc)
+				rc = sch_wt_store(t, e);
 			if (!rc)
 				rc = sch_graph_note_stored(t, &e->id, &e->rev);
 			if (!rc && sign)
