@@ -184,6 +184,7 @@ struct sch_run_opts {
 	int mode;		/* enum sch_plan_mode */
 	const char *url, *env;
 	int dry_run, json, sql, yes, quiet;
+	int allow_dirty;	/* run although migrations/ is not committed */
 	long lock_timeout_ms;
 	const char *from;	/* --sql: what the database has (spec) */
 	char **specs;
