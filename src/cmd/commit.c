@@ -16,6 +16,7 @@
 #include "schema/scratch.h"
 #include "schema/sign.h"
 #include "schema/sqlparse.h"
+#include "schema/statediff.h"
 #include "schema/ui.h"
 #include "schema/worktree.h"
 
@@ -167,6 +168,9 @@ static int check_scripts(const struct sch_ctx *ctx,
 	return rc;
 }
 
+/* How many lines of the two states an irreversibility message shows. */
+#define DIFF_LINES 20
+
 /* The objects a check names, at most three. */
 static void name_objects(struct sch_buf *out, const struct sch_strlist *l)
 {
@@ -197,10 +201,9 @@ static int check_merge(struct sch_mergecheck *out, struct sch_scratch *s,
 			       "one side with a new revision so that both "
 			       "orders apply");
 	} else if (mc.column_order) {
-		name_objects(&what, &mc.orders);
-		sch_ui_warn("merge %s: the two orders of its sides give %s "
-			    "their columns in different orders", e->name,
-			    what.ptr);
+		sch_ui_warn("merge %s: the two orders of its sides give "
+			    "columns in different orders: %s", e->name,
+			    mc.column_orders.ptr);
 	} else if (mc.differ) {
 		name_objects(&what, &mc.orders);
 		rc = sch_error_set(SCH_ECONFLICT, "merge %s does not resolve the "
@@ -222,7 +225,7 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 {
 	struct sch_scratch s;
 	struct sch_strlist bad = { 0 };
-	struct sch_buf first = SCH_BUF_INIT;
+	struct sch_buf first = SCH_BUF_INIT, diff = SCH_BUF_INIT;
 	int rc = sch_scratch_open(&s, ctx);
 
 	if (rc) {
@@ -262,8 +265,15 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 		    (!sch_id_cmp(&c.back, &mc.pre[0]) ||
 		     !sch_id_cmp(&c.back, &mc.pre[1])))
 			c.reversible = 1;
-		if (!rc && !c.reversible &&
+		if (!rc && !c.reversible && c.column_order &&
 		    !sch_rev_has_flag(&e->rev, "irreversible")) {
+			/* a column dropped and added back comes last: nothing
+			 * in PostgreSQL puts it back in its place */
+			sch_ui_warn("%s: after up.sql and down.sql only the "
+				    "order of columns differs from the parent's "
+				    "state: %s", e->name, c.orders.ptr);
+		} else if (!rc && !c.reversible &&
+			   !sch_rev_has_flag(&e->rev, "irreversible")) {
 			sch_strlist_push(&bad, e->name);
 			if (!first.len) {
 				sch_buf_addf(&first, "%s is not reversible: "
@@ -273,6 +283,8 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 				sch_buf_addf(&first, " differ%s from the "
 					     "parent's state",
 					     c.differ.n == 1 ? "s" : "");
+				sch_buf_add(&diff, c.diff.ptr, c.diff.len);
+				sch_statediff_clip(&diff, DIFF_LINES);
 			}
 		}
 		sch_revcheck_release(&c);
@@ -282,6 +294,11 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 		if (bad.n > 1)
 			sch_buf_addf(&first, " (and %zu more revision%s)",
 				     bad.n - 1, bad.n == 2 ? "" : "s");
+		/* the differing lines of the two states, below the message */
+		while (diff.len && diff.ptr[diff.len - 1] == '\n')
+			sch_buf_truncate(&diff, diff.len - 1);
+		if (diff.len)
+			sch_buf_addf(&first, ":\n%s", diff.ptr);
 		rc = sch_error_set(SCH_ECHECK, "%s", first.ptr);
 		if (o->irreversible && irrev) {
 			for (size_t i = 0; i < bad.n; i++)
@@ -294,6 +311,7 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 	}
 	sch_strlist_release(&bad);
 	sch_buf_release(&first);
+	sch_buf_release(&diff);
 	return rc;
 }
 

@@ -27,18 +27,35 @@ struct problems {
 	int json;
 };
 
-static void problem(struct problems *p, const char *what, const char *where,
-		    const char *msg)
+/* A problem; diff (may be NULL) is a unified text shown below it,
+ * indented, and as "diff" in JSON. */
+static void problem_diff(struct problems *p, const char *what,
+			 const char *where, const char *msg, const char *diff)
 {
 	json_t *o = json_object();
 
 	json_object_set_new(o, "check", json_string(what));
 	json_object_set_new(o, "where", json_string(where));
 	json_object_set_new(o, "message", json_string(msg));
+	if (diff && *diff)
+		json_object_set_new(o, "diff", json_string(diff));
 	json_array_append_new(p->arr, o);
 	p->n++;
-	if (!p->json)
-		printf("%s: %s: %s\n", what, where, msg);
+	if (p->json)
+		return;
+	printf("%s: %s: %s\n", what, where, msg);
+	for (const char *l = diff; l && *l;) {
+		const char *nl = strchr(l, '\n');
+		int n = nl ? (int)(nl - l) : (int)strlen(l);
+		printf("    %.*s\n", n, l);
+		l = nl ? nl + 1 : l + n;
+	}
+}
+
+static void problem(struct problems *p, const char *what, const char *where,
+		    const char *msg)
+{
+	problem_diff(p, what, where, msg, NULL);
 }
 
 static void check_script(struct problems *p, struct sch_txn *t,
@@ -64,7 +81,8 @@ static void check_script(struct problems *p, struct sch_txn *t,
  * (problems are recorded, not returned).
  */
 static int check_states(struct problems *p, struct sch_ctx *ctx,
-			struct sch_graph *g, size_t *nchecked)
+			struct sch_graph *g, int strict_columns,
+			size_t *nchecked)
 {
 	struct sch_scratch s;
 	uint32_t *order = NULL;
@@ -119,12 +137,28 @@ static int check_states(struct problems *p, struct sch_ctx *ctx,
 		    (!sch_id_cmp(&c.back, &mc.pre[0]) ||
 		     !sch_id_cmp(&c.back, &mc.pre[1])))
 			c.reversible = 1;
-		if (!c.reversible && !sch_rev_has_flag(&nd->rev, "irreversible")) {
+		if (!c.reversible && c.column_order && !strict_columns &&
+		    !sch_rev_has_flag(&nd->rev, "irreversible")) {
+			fprintf(stderr, "schema: warning: %s: after up.sql and "
+				"down.sql only the order of columns differs "
+				"from the parent's state: %s\n", where,
+				c.orders.ptr);
+		} else if (!c.reversible && c.column_order &&
+			   !sch_rev_has_flag(&nd->rev, "irreversible")) {
+			sch_buf_reset(&msg);
+			sch_buf_addf(&msg, "down.sql brings back the parent's "
+				     "state but for the order of columns: %s",
+				     c.orders.ptr);
+			problem(p, "column-order", where, msg.ptr);
+		} else if (!c.reversible &&
+			   !sch_rev_has_flag(&nd->rev, "irreversible")) {
 			sch_buf_reset(&msg);
 			sch_buf_addstr(&msg, "down.sql does not bring back the "
 				       "parent's state: ");
 			sch_strlist_join(&msg, &c.differ, 5);
-			problem(p, "reversible", where, msg.ptr);
+			sch_statediff_clip(&c.diff, 20);
+			problem_diff(p, "reversible", where, msg.ptr,
+				     c.diff.ptr);
 		}
 		if (sch_state_lookup(&rec, ctx->txn, &nd->id,
 				     sch_pg_server_major(s.pg)) == 1 &&
@@ -190,7 +224,7 @@ SCH_CMD(validate)
 	memset(&wt, 0, sizeof(wt));
 	sch_graph_init(&g, ctx->txn);
 	rc = sch_cmd_target_args(&ta, argc, argv, ctx->verb,
-				 SCH_ARGS_NOSTATES);
+				 SCH_ARGS_NOSTATES | SCH_ARGS_STRICTCOLS);
 	if (rc)
 		goto out;
 	url = ta.url;
@@ -217,7 +251,8 @@ SCH_CMD(validate)
 	}
 	/* States, on the scratch database. */
 	if (!ta.no_states && g.n) {
-		rc = check_states(&p, ctx, &g, &nchecked);
+		rc = check_states(&p, ctx, &g, ta.strict_column_order,
+				  &nchecked);
 		if (rc) {
 			sch_error_wrap(rc, "cannot check states");
 			if (!*sch_error_hint_msg())
