@@ -41,6 +41,19 @@ static char *recorded_name(struct sch_txn *t, const struct sch_id *id)
 	return name;
 }
 
+/* The revision directory `name` was committed as; 1 when there is one. */
+static int recorded_id(struct sch_id *out, struct sch_txn *t, const char *name)
+{
+	const void *v;
+	size_t vl;
+
+	if (sch_kv_get(t, SCH_DB_WORKTREE, name, strlen(name), &v, &vl) ||
+	    vl != SCH_ID_LEN)
+		return 0;
+	memcpy(out->b, v, SCH_ID_LEN);
+	return 1;
+}
+
 /* Entries in an order where parents (within the worktree) come first. */
 static size_t wt_order(const struct sch_wt *wt, size_t **out)
 {
@@ -315,6 +328,110 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 	return rc;
 }
 
+/* Adds the header line `line` (without its newline) at the end of the
+ * headers of dir/name/meta, through a temporary file renamed into place. */
+static int meta_add_line(const char *dir, const char *name, const char *line)
+{
+	char *path = xasprintf("%s/%s/meta", dir, name);
+	char *tmp = xasprintf("%s/%s/.meta.tmp", dir, name);
+	struct sch_buf in = SCH_BUF_INIT, out = SCH_BUF_INIT;
+	FILE *f = fopen(path, "rb");
+	const char *sep;
+	char chunk[4096];
+	size_t n;
+	int rc = 0;
+
+	if (!f) {
+		rc = sch_error_set(SCH_EIO, "cannot read '%s'", path);
+		goto out;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		sch_buf_add(&in, chunk, n);
+	fclose(f);
+	/* headers end at the first empty line */
+	sep = in.len && in.ptr[0] == '\n' ? in.ptr : strstr(in.ptr, "\n\n");
+	if (sep) {
+		size_t at = (size_t)(sep - in.ptr) + (sep == in.ptr ? 0 : 1);
+		sch_buf_add(&out, in.ptr, at);
+		sch_buf_addf(&out, "%s\n", line);
+		sch_buf_add(&out, in.ptr + at, in.len - at);
+	} else {
+		sch_buf_add(&out, in.ptr, in.len);
+		if (in.len && in.ptr[in.len - 1] != '\n')
+			sch_buf_addch(&out, '\n');
+		sch_buf_addf(&out, "%s\n", line);
+	}
+	f = fopen(tmp, "wb");
+	if (!f || fwrite(out.ptr, 1, out.len, f) != out.len) {
+		if (f)
+			fclose(f);
+		unlink(tmp);
+		rc = sch_error_set(SCH_EIO, "cannot write '%s'", tmp);
+		goto out;
+	}
+	if (fclose(f) || rename(tmp, path)) {
+		unlink(tmp);
+		rc = sch_error_set(SCH_EIO, "cannot replace '%s'", path);
+	}
+out:
+	free(path);
+	free(tmp);
+	sch_buf_release(&in);
+	sch_buf_release(&out);
+	return rc;
+}
+
+struct branch_tip {
+	char *name;
+	struct sch_id id;
+};
+struct branch_tips {
+	struct branch_tip *v;
+	size_t n;
+};
+
+static int collect_tip(const char *name, const struct sch_id *id, void *arg)
+{
+	struct branch_tips *l = arg;
+
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n].name = xstrdup(name);
+	l->v[l->n++].id = *id;
+	return 0;
+}
+
+/*
+ * A branch whose tip a revision stored now supersedes moves to that
+ * revision, as the current branch does: the superseded one is on no
+ * branch any more.
+ */
+static int move_superseded(struct sch_txn *t, const struct sch_wt *wt,
+			   const uint8_t *stored, int quiet)
+{
+	struct branch_tips tips = { 0 };
+	int rc = sch_ref_each(t, "heads/", collect_tip, &tips);
+
+	for (size_t i = 0; i < tips.n && !rc; i++)
+		for (size_t k = 0; k < wt->n; k++) {
+			char sh[SCH_SHORT_LEN + 1], old[SCH_SHORT_LEN + 1];
+			if (!stored[k] ||
+			    !sch_rev_supersedes(&wt->e[k].rev, &tips.v[i].id))
+				continue;
+			rc = sch_ref_write(t, tips.v[i].name, &wt->e[k].id,
+					   "commit: supersedes its tip");
+			sch_id_short(sh, &wt->e[k].id);
+			sch_id_short(old, &tips.v[i].id);
+			if (!rc && !quiet)
+				printf("%s -> %s (supersedes %s)\n",
+				       tips.v[i].name + 6, sh, old);
+			break;
+		}
+	for (size_t i = 0; i < tips.n; i++)
+		free(tips.v[i].name);
+	free(tips.v);
+	return rc;
+}
+
 int sch_commit_worktree(struct sch_ctx *ctx, const struct sch_commit_opts *o,
 			struct sch_strlist *irrev)
 {
@@ -347,20 +464,48 @@ int sch_commit_worktree(struct sch_ctx *ctx, const struct sch_commit_opts *o,
 	if (have_head)
 		head_dir = recorded_name(t, &head);
 
-	/* Directories edited after their commit. */
+	/* Directories edited after their commit: refused, or with
+	 * --new-revision recorded as revisions that supersede the ones they
+	 * were committed as. A directory whose meta already supersedes its
+	 * committed revision (re-recorded in another clone) is not edited. */
 	{
 		struct sch_wt_entry *first = NULL, *direct = NULL;
 		size_t nedit = 0;
 		for (size_t i = 0; i < wt.n; i++) {
 			struct sch_wt_entry *e = &wt.e[i];
+			struct sch_id old;
 			int own;
-			if (!sch_wt_edited(t, e, &own))
+			if (!sch_wt_edited(t, e, &own) ||
+			    (recorded_id(&old, t, e->name) &&
+			     sch_rev_supersedes(&e->rev, &old)))
 				continue;
 			nedit++;
 			if (!first)
 				first = e;
 			if (!direct && own)
 				direct = e;
+			if (new_revision && recorded_id(&old, t, e->name)) {
+				char hex[SCH_HEX_LEN + 1], *line;
+				sch_id_hex(hex, &old);
+				line = xasprintf("supersedes %s", hex);
+				rc = meta_add_line(ctx->migrations, e->name, line);
+				free(line);
+				if (rc)
+					goto out;
+				if (!quiet)
+					fprintf(stderr, "schema: note: %s/%s/meta: "
+						"supersedes %.12s\n",
+						ctx->migrations, e->name, hex);
+			}
+		}
+		if (nedit && new_revision) {
+			/* the supersedes lines change the ids: read again */
+			sch_wt_release(&wt);
+			rc = sch_wt_load(&wt, ctx->migrations);
+			if (!rc)
+				rc = sch_wt_resolve(&wt, t);
+			if (rc)
+				goto out;
 		}
 		if (nedit && !new_revision) {
 			struct sch_wt_entry *e = direct ? direct : first;
@@ -464,6 +609,9 @@ int sch_commit_worktree(struct sch_ctx *ctx, const struct sch_commit_opts *o,
 			    "where it is", branch.ptr, tips.ptr);
 		sch_ui_hint("merge them with 'schema merge A B -m MESSAGE'");
 	}
+	rc = move_superseded(t, &wt, stored, quiet);
+	if (rc)
+		goto out;
 	if (!nstored && ncand == 0 && !quiet)
 		printf("nothing to commit\n");
 	else if (nstored && ncand == 0 && !quiet)
@@ -480,59 +628,6 @@ out:
 	sch_buf_release(&subj);
 	sch_buf_release(&tips);
 	sch_buf_release(&lines);
-	return rc;
-}
-
-/* Adds "flag irreversible" to the headers of dir/name/meta, through a
- * temporary file renamed into place. */
-static int flag_meta(const char *dir, const char *name)
-{
-	char *path = xasprintf("%s/%s/meta", dir, name);
-	char *tmp = xasprintf("%s/%s/.meta.tmp", dir, name);
-	struct sch_buf in = SCH_BUF_INIT, out = SCH_BUF_INIT;
-	FILE *f = fopen(path, "rb");
-	const char *sep;
-	char chunk[4096];
-	size_t n;
-	int rc = 0;
-
-	if (!f) {
-		rc = sch_error_set(SCH_EIO, "cannot read '%s'", path);
-		goto out;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		sch_buf_add(&in, chunk, n);
-	fclose(f);
-	/* headers end at the first empty line */
-	sep = in.len && in.ptr[0] == '\n' ? in.ptr : strstr(in.ptr, "\n\n");
-	if (sep) {
-		size_t at = (size_t)(sep - in.ptr) + (sep == in.ptr ? 0 : 1);
-		sch_buf_add(&out, in.ptr, at);
-		sch_buf_addstr(&out, "flag irreversible\n");
-		sch_buf_add(&out, in.ptr + at, in.len - at);
-	} else {
-		sch_buf_add(&out, in.ptr, in.len);
-		if (in.len && in.ptr[in.len - 1] != '\n')
-			sch_buf_addch(&out, '\n');
-		sch_buf_addstr(&out, "flag irreversible\n");
-	}
-	f = fopen(tmp, "wb");
-	if (!f || fwrite(out.ptr, 1, out.len, f) != out.len) {
-		if (f)
-			fclose(f);
-		unlink(tmp);
-		rc = sch_error_set(SCH_EIO, "cannot write '%s'", tmp);
-		goto out;
-	}
-	if (fclose(f) || rename(tmp, path)) {
-		unlink(tmp);
-		rc = sch_error_set(SCH_EIO, "cannot replace '%s'", path);
-	}
-out:
-	free(path);
-	free(tmp);
-	sch_buf_release(&in);
-	sch_buf_release(&out);
 	return rc;
 }
 
@@ -606,7 +701,8 @@ SCH_CMD(commit)
 		ctx->txn = NULL;
 		rc = sch_txn_begin(&ctx->txn, ctx->store, 1);
 		for (size_t i = 0; i < irrev.n && !rc; i++) {
-			rc = flag_meta(ctx->migrations, irrev.v[i]);
+			rc = meta_add_line(ctx->migrations, irrev.v[i],
+					   "flag irreversible");
 			if (!rc)
 				fprintf(stderr, "schema: note: %s/%s/meta: flagged "
 					"irreversible\n", ctx->migrations,

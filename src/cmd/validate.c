@@ -81,8 +81,8 @@ static void check_script(struct problems *p, struct sch_txn *t,
  * (problems are recorded, not returned).
  */
 static int check_states(struct problems *p, struct sch_ctx *ctx,
-			struct sch_graph *g, int strict_columns,
-			size_t *nchecked)
+			struct sch_graph *g, const uint8_t *current,
+			int strict_columns, size_t *nchecked)
 {
 	struct sch_scratch s;
 	uint32_t *order = NULL;
@@ -93,7 +93,7 @@ static int check_states(struct problems *p, struct sch_ctx *ctx,
 		sch_scratch_close(&s);
 		return rc;
 	}
-	n = sch_graph_topo(g, NULL, 0, &order);
+	n = sch_graph_topo(g, current, 0, &order);
 	for (size_t i = 0; i < n && !rc; i++) {
 		const struct sch_gnode *nd = &g->nodes[order[i]];
 		struct sch_revcheck c;
@@ -219,7 +219,8 @@ SCH_CMD(validate)
 	struct problems p = { json_array(), 0, 0 };
 	struct sch_graph g;
 	struct sch_wt wt;
-	size_t nrev = 0, nchecked = 0;
+	size_t nrev = 0, nchecked = 0, nsuperseded = 0;
+	uint8_t *current = NULL;
 
 	memset(&wt, 0, sizeof(wt));
 	sch_graph_init(&g, ctx->txn);
@@ -231,14 +232,29 @@ SCH_CMD(validate)
 	env = ta.env;
 	json = ta.json;
 	p.json = json;
-	/* Every stored revision's scripts parse. */
+	/* Every stored revision's scripts parse, but those another revision
+	 * supersedes: they are history, not something to apply. */
 	rc = sch_graph_add_all(&g);
 	if (rc)
 		goto out;
+	current = xmalloc(g.n + 1);
+	memset(current, 1, g.n + 1);
+	for (size_t i = 0; i < g.n; i++)
+		for (size_t k = 0; k < g.nodes[i].rev.nsupersedes; k++) {
+			long old = sch_graph_find(&g,
+						  &g.nodes[i].rev.supersedes[k]);
+			if (old >= 0)
+				current[old] = 0;
+		}
 	for (size_t i = 0; i < g.n; i++) {
 		const struct sch_gnode *nd = &g.nodes[i];
 		char sh[SCH_SHORT_LEN + 1];
-		char *name = sch_cmd_dir_name(ctx->txn, &nd->id);
+		char *name;
+		if (!current[i]) {
+			nsuperseded++;
+			continue;
+		}
+		name = sch_cmd_dir_name(ctx->txn, &nd->id);
 		sch_id_short(sh, &nd->id);
 		check_script(&p, ctx->txn, &nd->rev.up, name ? name : sh, "up.sql");
 		check_script(&p, ctx->txn, &nd->rev.down, name ? name : sh,
@@ -251,7 +267,7 @@ SCH_CMD(validate)
 	}
 	/* States, on the scratch database. */
 	if (!ta.no_states && g.n) {
-		rc = check_states(&p, ctx, &g, ta.strict_column_order,
+		rc = check_states(&p, ctx, &g, current, ta.strict_column_order,
 				  &nchecked);
 		if (rc) {
 			sch_error_wrap(rc, "cannot check states");
@@ -326,6 +342,8 @@ SCH_CMD(validate)
 		json_t *o = json_object();
 		char *s;
 		json_object_set_new(o, "revisions", json_integer((json_int_t)nrev));
+		json_object_set_new(o, "superseded",
+				    json_integer((json_int_t)nsuperseded));
 		json_object_set_new(o, "states_checked",
 				    ta.no_states ? json_null()
 						 : json_integer((json_int_t)nchecked));
@@ -336,13 +354,18 @@ SCH_CMD(validate)
 		free(s);
 		json_decref(o);
 	} else {
-		fprintf(stderr, "validated %zu revisions%s: %zu problem%s\n",
+		fprintf(stderr, "validated %zu revisions%s: %zu problem%s",
 			nrev, ta.no_states ? " (states not checked)" : "",
 			p.n, p.n == 1 ? "" : "s");
+		if (nsuperseded)
+			fprintf(stderr, " (%zu superseded, not checked)",
+				nsuperseded);
+		fputc('\n', stderr);
 	}
 	rc = p.n ? 1 : 0;
 out:
 	json_decref(p.arr);
+	free(current);
 	sch_wt_release(&wt);
 	sch_graph_release(&g);
 	return rc;
