@@ -54,6 +54,8 @@ static int recorded_id(struct sch_id *out, struct sch_txn *t, const char *name)
 	return 1;
 }
 
+static int meta_add_line(const char *dir, const char *name, const char *line);
+
 /* Entries in an order where parents (within the worktree) come first. */
 static size_t wt_order(const struct sch_wt *wt, size_t **out)
 {
@@ -328,59 +330,6 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 	return rc;
 }
 
-/* Adds the header line `line` (without its newline) at the end of the
- * headers of dir/name/meta, through a temporary file renamed into place. */
-static int meta_add_line(const char *dir, const char *name, const char *line)
-{
-	char *path = xasprintf("%s/%s/meta", dir, name);
-	char *tmp = xasprintf("%s/%s/.meta.tmp", dir, name);
-	struct sch_buf in = SCH_BUF_INIT, out = SCH_BUF_INIT;
-	FILE *f = fopen(path, "rb");
-	const char *sep;
-	char chunk[4096];
-	size_t n;
-	int rc = 0;
-
-	if (!f) {
-		rc = sch_error_set(SCH_EIO, "cannot read '%s'", path);
-		goto out;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		sch_buf_add(&in, chunk, n);
-	fclose(f);
-	/* headers end at the first empty line */
-	sep = in.len && in.ptr[0] == '\n' ? in.ptr : strstr(in.ptr, "\n\n");
-	if (sep) {
-		size_t at = (size_t)(sep - in.ptr) + (sep == in.ptr ? 0 : 1);
-		sch_buf_add(&out, in.ptr, at);
-		sch_buf_addf(&out, "%s\n", line);
-		sch_buf_add(&out, in.ptr + at, in.len - at);
-	} else {
-		sch_buf_add(&out, in.ptr, in.len);
-		if (in.len && in.ptr[in.len - 1] != '\n')
-			sch_buf_addch(&out, '\n');
-		sch_buf_addf(&out, "%s\n", line);
-	}
-	f = fopen(tmp, "wb");
-	if (!f || fwrite(out.ptr, 1, out.len, f) != out.len) {
-		if (f)
-			fclose(f);
-		unlink(tmp);
-		rc = sch_error_set(SCH_EIO, "cannot write '%s'", tmp);
-		goto out;
-	}
-	if (fclose(f) || rename(tmp, path)) {
-		unlink(tmp);
-		rc = sch_error_set(SCH_EIO, "cannot replace '%s'", path);
-	}
-out:
-	free(path);
-	free(tmp);
-	sch_buf_release(&in);
-	sch_buf_release(&out);
-	return rc;
-}
-
 struct branch_tip {
 	char *name;
 	struct sch_id id;
@@ -492,10 +441,9 @@ int sch_commit_worktree(struct sch_ctx *ctx, const struct sch_commit_opts *o,
 				free(line);
 				if (rc)
 					goto out;
-				if (!quiet)
-					fprintf(stderr, "schema: note: %s/%s/meta: "
-						"supersedes %.12s\n",
-						ctx->migrations, e->name, hex);
+				fprintf(stderr, "schema: note: %s/%s/meta: "
+					"supersedes %.12s\n", ctx->migrations,
+					e->name, hex);
 			}
 		}
 		if (nedit && new_revision) {
@@ -628,6 +576,67 @@ out:
 	sch_buf_release(&subj);
 	sch_buf_release(&tips);
 	sch_buf_release(&lines);
+	return rc;
+}
+
+/* Adds the header line `line` (without its newline) at the end of the
+ * headers of dir/name/meta, through a temporary file renamed into place. */
+static int meta_add_line(const char *dir, const char *name, const char *line)
+{
+	char *path = xasprintf("%s/%s/meta", dir, name);
+	char *tmp = xasprintf("%s/%s/.meta.tmp", dir, name);
+	struct sch_buf in = SCH_BUF_INIT, out = SCH_BUF_INIT;
+	FILE *f = fopen(path, "rb");
+	const char *sep;
+	char chunk[4096];
+	size_t n;
+	int rc = 0;
+
+	if (!f) {
+		rc = sch_error_set(SCH_EIO, "cannot read '%s'", path);
+		goto out;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		sch_buf_add(&in, chunk, n);
+	fclose(f);
+	/* headers end at the first empty line (a lone CR counts as empty,
+	 * as in sch_meta_parse) */
+	for (sep = in.ptr; sep < in.ptr + in.len;) {
+		const char *nl = memchr(sep, '\n', in.len - (size_t)(sep - in.ptr));
+		if (!nl)
+			break;
+		if (nl == sep || (nl == sep + 1 && *sep == '\r'))
+			break;
+		sep = nl + 1;
+	}
+	if (sep < in.ptr + in.len) {
+		size_t at = (size_t)(sep - in.ptr);
+		sch_buf_add(&out, in.ptr, at);
+		sch_buf_addf(&out, "%s\n", line);
+		sch_buf_add(&out, in.ptr + at, in.len - at);
+	} else {
+		sch_buf_add(&out, in.ptr, in.len);
+		if (in.len && in.ptr[in.len - 1] != '\n')
+			sch_buf_addch(&out, '\n');
+		sch_buf_addf(&out, "%s\n", line);
+	}
+	f = fopen(tmp, "wb");
+	if (!f || fwrite(out.ptr, 1, out.len, f) != out.len) {
+		if (f)
+			fclose(f);
+		unlink(tmp);
+		rc = sch_error_set(SCH_EIO, "cannot write '%s'", tmp);
+		goto out;
+	}
+	if (fclose(f) || rename(tmp, path)) {
+		unlink(tmp);
+		rc = sch_error_set(SCH_EIO, "cannot replace '%s'", path);
+	}
+out:
+	free(path);
+	free(tmp);
+	sch_buf_release(&in);
+	sch_buf_release(&out);
 	return rc;
 }
 

@@ -98,6 +98,17 @@ expect_status 0 "$S" commit && expect_out "main -> ${new3:0:12}" \
 	&& check "directories that already supersede what they were committed as commit without --new-revision"
 expect_status 0 "$S" heads && one_head "$new3" && check "and the old ones stop being heads" || fail "heads: $out"
 
+# ---- a meta with CRLF line ends gets the line in its headers
+mkdir -p "$T/d/migrations/0001_t" && cd "$T/d" && "$S" init -q
+printf 'CREATE TABLE t (id int);\n' >migrations/0001_t/up.sql
+printf 'DROP TABLE t;\n' >migrations/0001_t/down.sql
+printf 'label core\r\n\r\ncreate t\r\n' >migrations/0001_t/meta
+expect_status 0 "$S" commit -q
+printf 'CREATE TABLE t (id bigint);\n' >migrations/0001_t/up.sql
+expect_status 0 "$S" commit --new-revision -q && expect_status 0 "$S" show 0001_t \
+	&& expect_out "supersedes " && [[ "$out" == *"    create t"* ]] && [[ "$out" != *"create t"*"supersedes"* ]] \
+	&& check "CRLF meta: the supersedes line goes into the headers, not the message" || fail "meta: $(cat -A migrations/0001_t/meta)"
+
 # ---- validate does not check a superseded revision
 cd "$T/a"
 printf 'SELECT 1;\n' >migrations/0003_name/down.sql
