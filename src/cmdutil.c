@@ -62,6 +62,7 @@ int sch_cmd_target_args(struct sch_target_args *a, int argc, char **argv,
 		{ "json", no_argument, NULL, 'j' },
 		{ "full", no_argument, NULL, 'F' },
 		{ "no-states", no_argument, NULL, 'S' },
+		{ "strict-column-order", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -84,6 +85,13 @@ int sch_cmd_target_args(struct sch_target_args *a, int argc, char **argv,
 				return sch_error_set(SCH_EUSAGE, "unknown option "
 						     "'--no-states' for '%s'", verb);
 			a->no_states = 1;
+			break;
+		case 'C':
+			if (!(flags & SCH_ARGS_STRICTCOLS))
+				return sch_error_set(SCH_EUSAGE, "unknown option "
+						     "'--strict-column-order' "
+						     "for '%s'", verb);
+			a->strict_column_order = 1;
 			break;
 		default:
 			return sch_cmd_optfail(c, argv, verb, opts);

@@ -18,6 +18,7 @@ void sch_rev_release(struct sch_rev *r)
 {
 	free(r->parents);
 	free(r->depends);
+	free(r->supersedes);
 	for (size_t i = 0; i < r->nlabels; i++)
 		free(r->labels[i]);
 	free(r->labels);
@@ -53,6 +54,21 @@ void sch_rev_add_depends(struct sch_rev *r, const struct sch_id *id)
 {
 	r->depends = xrealloc(r->depends, (r->ndepends + 1) * sizeof(*id));
 	r->depends[r->ndepends++] = *id;
+}
+
+void sch_rev_add_supersedes(struct sch_rev *r, const struct sch_id *id)
+{
+	r->supersedes = xrealloc(r->supersedes,
+				 (r->nsupersedes + 1) * sizeof(*id));
+	r->supersedes[r->nsupersedes++] = *id;
+}
+
+int sch_rev_supersedes(const struct sch_rev *r, const struct sch_id *id)
+{
+	for (size_t i = 0; i < r->nsupersedes; i++)
+		if (!sch_id_cmp(&r->supersedes[i], id))
+			return 1;
+	return 0;
 }
 
 void sch_rev_add_label(struct sch_rev *r, const char *label)
@@ -104,6 +120,8 @@ void sch_rev_format(struct sch_buf *out, const struct sch_rev *r)
 		add_id_line(out, "parent", &r->parents[i]);
 	for (size_t i = 0; i < r->ndepends; i++)
 		add_id_line(out, "depends", &r->depends[i]);
+	for (size_t i = 0; i < r->nsupersedes; i++)
+		add_id_line(out, "supersedes", &r->supersedes[i]);
 	add_id_line(out, "up", &r->up);
 	add_id_line(out, "down", &r->down);
 	if (r->has_verify)
@@ -163,8 +181,8 @@ int sch_rev_parse_author(struct sch_rev *r, const char *v, size_t n)
 	return 0;
 }
 
-enum { ST_PARENT, ST_DEPENDS, ST_UP, ST_DOWN, ST_VERIFY, ST_LABEL, ST_FLAG,
-       ST_AUTHOR, ST_DONE };
+enum { ST_PARENT, ST_DEPENDS, ST_SUPERSEDES, ST_UP, ST_DOWN, ST_VERIFY,
+       ST_LABEL, ST_FLAG, ST_AUTHOR, ST_DONE };
 
 int sch_rev_parse(struct sch_rev *out, const char *body, size_t len)
 {
@@ -203,7 +221,7 @@ int sch_rev_parse(struct sch_rev *out, const char *body, size_t len)
 		vlen = n - klen - 1;
 #define KEY(s) (klen == strlen(s) && !memcmp(p, s, klen))
 		st = KEY("parent") ? ST_PARENT : KEY("depends") ? ST_DEPENDS
-			: KEY("up") ? ST_UP : KEY("down") ? ST_DOWN
+			: KEY("supersedes") ? ST_SUPERSEDES : KEY("up") ? ST_UP : KEY("down") ? ST_DOWN
 			: KEY("verify") ? ST_VERIFY : KEY("label") ? ST_LABEL
 			: KEY("flag") ? ST_FLAG : KEY("author") ? ST_AUTHOR : -1;
 #undef KEY
@@ -239,6 +257,8 @@ int sch_rev_parse(struct sch_rev *out, const char *body, size_t len)
 				sch_rev_add_parent(out, &id);
 			} else if (st == ST_DEPENDS) {
 				sch_rev_add_depends(out, &id);
+			} else if (st == ST_SUPERSEDES) {
+				sch_rev_add_supersedes(out, &id);
 			} else if (st == ST_UP) {
 				out->up = id;
 				have_up = 1;

@@ -323,6 +323,7 @@ void sch_revcheck_release(struct sch_revcheck *c)
 {
 	sch_strlist_release(&c->differ);
 	sch_buf_release(&c->diff);
+	sch_buf_release(&c->orders);
 }
 
 /* The revision's own step, up or down, through the apply engine. */
@@ -353,6 +354,8 @@ int sch_scratch_revcheck(struct sch_revcheck *out, struct sch_scratch *s,
 	int rc, fast;
 
 	memset(out, 0, sizeof(*out));
+	sch_buf_init(&out->diff);
+	sch_buf_init(&out->orders);
 	/* the revision alone, not the history it reaches: its parents
 	 * and depends are all the check needs of it */
 	sch_graph_init(&g, t);
@@ -414,6 +417,14 @@ again:
 		s->dirty = 1;
 		sch_statediff(&out->diff, &out->differ, before.ptr, before.len,
 			      back.ptr, back.len, 1);
+		/* DROP COLUMN undone by ADD COLUMN puts the column last:
+		 * PostgreSQL cannot put it back in its place */
+		out->column_order = sch_statediff_column_order_only(
+			before.ptr, before.len, back.ptr, back.len);
+		if (out->column_order)
+			sch_statediff_column_orders(&out->orders, before.ptr,
+						    before.len, back.ptr,
+						    back.len);
 	}
 out:
 	sch_idlist_release(&targets);
@@ -426,6 +437,7 @@ out:
 void sch_mergecheck_release(struct sch_mergecheck *c)
 {
 	sch_buf_release(&c->why);
+	sch_buf_release(&c->column_orders);
 	sch_strlist_release(&c->both);
 	sch_strlist_release(&c->orders);
 }
@@ -495,6 +507,8 @@ int sch_scratch_mergecheck(struct sch_mergecheck *out, struct sch_scratch *s,
 	int rc, made = 0;
 
 	memset(out, 0, sizeof(*out));
+	sch_buf_init(&out->why);
+	sch_buf_init(&out->column_orders);
 	sch_graph_init(&g, t);
 	rc = sch_graph_add(&ia, &g, a);
 	if (!rc)
@@ -562,6 +576,8 @@ int sch_scratch_mergecheck(struct sch_mergecheck *out, struct sch_scratch *s,
 								   ba.len)) {
 			out->differ = 0;
 			out->column_order = 1;
+			sch_statediff_column_orders(&out->column_orders, ab.ptr,
+						    ab.len, ba.ptr, ba.len);
 		}
 		if (!out->differ)
 			sch_catalog_state_id(&out->state, ab.ptr, ab.len);

@@ -128,6 +128,12 @@ int sch_target_policy(struct sch_envpol *pol, const struct sch_config *cfg,
 		if (rc)
 			goto out;
 		pol->confirm = b;
+		key = xasprintf("env.%s.require-clean", env);
+		rc = sch_config_bool(cfg, key, !strcmp(env, "production"),
+				     &pol->require_clean);
+		free(key);
+		if (rc)
+			goto out;
 		key = xasprintf("env.%s.require-signed", env);
 		rc = sch_config_bool(cfg, key, 0, &pol->require_signed);
 		free(key);

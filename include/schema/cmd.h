@@ -191,6 +191,7 @@ struct sch_run_opts {
 	int mode;		/* enum sch_plan_mode */
 	const char *url, *env;
 	int dry_run, json, sql, yes, quiet;
+	int allow_dirty;	/* run although migrations/ is not committed */
 	long lock_timeout_ms;
 	const char *from;	/* --sql: what the database has (spec) */
 	char **specs;
@@ -226,9 +227,10 @@ struct json_t *sch_log_rev_json(const struct sch_id *id,
  */
 #define SCH_ARGS_FULL 1
 #define SCH_ARGS_NOSTATES 2 /* [--no-states] */
+#define SCH_ARGS_STRICTCOLS 4 /* [--strict-column-order] */
 struct sch_target_args {
 	const char *url, *env;
-	int json, full, no_states;
+	int json, full, no_states, strict_column_order;
 };
 int sch_cmd_target_args(struct sch_target_args *a, int argc, char **argv,
 			const char *verb, unsigned flags);

@@ -68,9 +68,13 @@ struct sch_revcheck {
 	struct sch_id after;	/* state after up */
 	struct sch_id back;	/* state after down */
 	int reversible;		/* back == before */
+	int column_order;	/* not reversible, but only the order of
+				   some table's columns differs */
 	struct sch_strlist differ; /* entries of before that back lacks or
 				      changed, and entries back added */
 	struct sch_buf diff;	/* unified text of before -> back */
+	struct sch_buf orders;	/* with column_order: each table and both
+				   orders (sch_statediff_column_orders) */
 };
 void sch_revcheck_release(struct sch_revcheck *c);
 
@@ -90,6 +94,7 @@ struct sch_mergecheck {
 	int differ;		   /* both orders ran, different states */
 	int column_order;	   /* ... that differ only in the order of
 				      columns: reported, not a conflict */
+	struct sch_buf column_orders; /* then: each table, both orders */
 	struct sch_buf why;	   /* one line */
 	struct sch_strlist both;   /* objects both sides changed */
 	struct sch_strlist orders; /* objects whose end states differ */

@@ -10,6 +10,9 @@
  *   statement-timeout = 60s, lock-timeout = 5s   set for the session
  *                          (durations: 500ms, 5s, 2min; bare = seconds)
  *   require-signed = false
+ *   require-clean = true|false   refuse to change it while migrations/
+ *                          has uncommitted or edited directories
+ *                          (default true for production)
  *   backup-key-file = PATH  encrypt this environment's backups with the
  *                          key in PATH (relative: to the project root)
  */
@@ -26,6 +29,7 @@ struct sch_envpol {
 	char *backup;	/* "always", "downgrade", "never" */
 	char *statement_timeout, *lock_timeout; /* NULL: server default */
 	int require_signed;
+	int require_clean;
 	char *backup_key_file;	/* NULL when none is configured */
 	char *conninfo;	/* resolved; may hold a password: never print */
 	char *shown;	/* redacted, for messages */

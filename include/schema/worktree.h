@@ -6,6 +6,8 @@
  *
  *   parent <dirname or id>   (0..n)
  *   depends <dirname or id>  (0..n)
+ *   supersedes <id>          (0..n; 64 hex digits, or a prefix of a stored
+ *                             revision)
  *   label <name>             (0..n)
  *   flag <notx|irreversible> (0..n)
  *   author Name <email> <unix-seconds> <+hhmm>   (optional)
@@ -30,6 +32,8 @@ struct sch_meta {
 	size_t nparents;
 	char **depends;
 	size_t ndepends;
+	char **supersedes;
+	size_t nsupersedes;
 	char **labels;
 	size_t nlabels;
 	char **flags;

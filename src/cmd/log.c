@@ -319,6 +319,8 @@ json_t *sch_log_rev_json(const struct sch_id *id, const struct sch_rev *r,
 	json_object_set_new(o, "id", json_string(hex));
 	json_object_set_new(o, "parents", id_array(r->parents, r->nparents));
 	json_object_set_new(o, "depends", id_array(r->depends, r->ndepends));
+	json_object_set_new(o, "supersedes", id_array(r->supersedes,
+						      r->nsupersedes));
 	json_object_set_new(o, "labels", str_array(r->labels, r->nlabels));
 	json_object_set_new(o, "flags", str_array(r->flags, r->nflags));
 	json_object_set_new(o, "author", r->author ? json_string(r->author)
@@ -550,6 +552,21 @@ print:
 				}
 				fputc('\n', f);
 			}
+			for (size_t k = 0; k < nd->rev.nsupersedes; k++) {
+				char sh[SCH_SHORT_LEN + 1];
+				struct sch_rev old;
+				sch_id_short(sh, &nd->rev.supersedes[k]);
+				fprintf(f, "%sSupersedes: %s", prefix.ptr, sh);
+				/* what it replaced, when still stored */
+				if (sch_rev_load(&old, ctx->txn,
+						 &nd->rev.supersedes[k]) == 0) {
+					sch_rev_subject(&subj, &old);
+					fprintf(f, " %s", subj.ptr);
+					sch_rev_release(&old);
+				}
+				fputc('\n', f);
+			}
+			sch_rev_subject(&subj, &nd->rev);
 			if (nd->rev.author) {
 				format_date(date, sizeof(date), nd->rev.time,
 					    nd->rev.tz);

@@ -249,15 +249,11 @@ SCH_CMD(merge)
 		rc = conflict(ctx, &name, &m, &mc);
 		goto out;
 	}
-	if (mc.column_order) {
-		struct sch_buf what = SCH_BUF_INIT;
-		sch_strlist_join(&what, &mc.orders, mc.orders.n);
-		sch_ui_warn("the two orders of the sides give %s their columns "
-			    "in different orders; databases upgraded through "
+	if (mc.column_order)
+		sch_ui_warn("the two orders of the sides give columns in "
+			    "different orders: %s; databases upgraded through "
 			    "either branch will differ in column order only",
-			    what.ptr);
-		sch_buf_release(&what);
-	}
+			    mc.column_orders.ptr);
 	sch_buf_addf(&up, "-- Merge of %s and %s: nothing to reconcile.\n",
 		     m.parents[0], m.parents[1]);
 	rc = sch_wt_create(ctx->migrations, name.ptr, &m, up.ptr, up.ptr);
