@@ -1134,7 +1134,9 @@ static int read_catalog(struct bk *bk, struct sch_pg *pg,
 		free(q);
 		sch_buf_release(&cols);
 	}
-	qsort(bk->jobs, bk->njobs, sizeof(*bk->jobs), cmp_job);
+	/* no tables: no array (qsort wants one even for nothing; UBSan) */
+	if (bk->njobs)
+		qsort(bk->jobs, bk->njobs, sizeof(*bk->jobs), cmp_job);
 out:
 	free(sizes);
 	sch_pg_result_free(r);

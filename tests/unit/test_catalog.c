@@ -516,9 +516,14 @@ static void round_trip(const char *fixture)
 	 * Debian's pg_dump 15): the rendering above is checked, the round
 	 * trip needs a pg_dump of the server's major */
 	if (pgtest_run(&ver, (char *[]){ "pg_dump", "--version", NULL }) ||
-	    !(p = strpbrk(ver.ptr, "0123456789")) || atoi(p) < major)
-		cr_skip_test("pg_dump %s is older than the server (%d)",
-			     p ? p : "(none)", major);
+	    !(p = strpbrk(ver.ptr, "0123456789")) || atoi(p) < major) {
+		int dump_major = p ? atoi(p) : -1;
+		sch_buf_release(&ver);
+		sch_buf_release(&ta);
+		cr_skip_test("pg_dump %d is older than the server (%d)",
+			     dump_major, major);
+	}
+	sch_buf_release(&ver);
 	snprintf(dumpfile, sizeof(dumpfile), "/tmp/schema-catalog-%d.sql",
 		 (int)getpid());
 	tool("pg_dump", pgtest_conninfo, "-f", dumpfile, NULL);
