@@ -271,4 +271,12 @@ void sch_cmd_unchecked_warning(const char *what);
  * or SCH_EPARSE (not a duration, the key named). */
 int sch_cmd_idle_stop(const struct sch_ctx *ctx, long *secs);
 
+/*
+ * Asks for confirmation when the policy wants it: yes given -> 0; a
+ * terminal -> asks; no terminal -> SCH_EUSAGE ("... pass --yes").
+ * SCH_EREFUSED when the user says no.
+ */
+struct sch_envpol;
+int sch_cmd_confirm(const struct sch_envpol *pol, int yes, const char *what);
+
 #endif

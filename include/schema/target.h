@@ -51,12 +51,5 @@ int sch_target_env_known(const struct sch_config *cfg, const char *env);
  * 0 or SCH_EDB (the message names the redacted target). */
 int sch_target_connect(struct sch_pg **out, const struct sch_envpol *pol);
 
-/*
- * Asks for confirmation when the policy wants it: yes given -> 0; a
- * terminal -> asks; no terminal -> SCH_EUSAGE ("... pass --yes").
- * SCH_EREFUSED when the user says no.
- */
-int sch_target_confirm(const struct sch_envpol *pol, int yes,
-		       const char *what);
 
 #endif

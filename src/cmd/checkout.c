@@ -501,7 +501,7 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 	{
 		char *what = xasprintf("%s: %zu down, %zu up", verb, plan.ndown,
 				       plan.nup);
-		rc = sch_target_confirm(&pol, o->yes, what);
+		rc = sch_cmd_confirm(&pol, o->yes, what);
 		free(what);
 		if (rc)
 			goto out;
@@ -526,7 +526,7 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 		sch_buf_addch(&planbuf, '\n');
 		free(s);
 	}
-	rc = sch_hook_run(ctx, "pre-checkout", planbuf.ptr, planbuf.len);
+	rc = sch_hook_run(ctx->repo, ctx->root, "pre-checkout", planbuf.ptr, planbuf.len);
 	if (rc) {
 		rc = sch_error_wrap(rc, "%s aborted before any change", verb);
 		goto out;
@@ -561,7 +561,7 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 	if (!rc)
 		record_state(ctx, pg, &reg, &g, &applied, &plan);
 	if (!rc) {
-		if (sch_hook_run(ctx, "post-checkout", planbuf.ptr, planbuf.len))
+		if (sch_hook_run(ctx->repo, ctx->root, "post-checkout", planbuf.ptr, planbuf.len))
 			sch_ui_warn("%s", sch_error_msg());
 	}
 out:

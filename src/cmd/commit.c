@@ -709,7 +709,7 @@ SCH_CMD(commit)
 			return rc;
 		o.sign = &key;
 	}
-	rc = sch_hook_run(ctx, "pre-commit", NULL, 0);
+	rc = sch_hook_run(ctx->repo, ctx->root, "pre-commit", NULL, 0);
 	if (!rc)
 		rc = sch_commit_worktree(ctx, &o, &irrev);
 	if (rc == SCH_ECHECK && irrev.n) {

@@ -271,7 +271,7 @@ SCH_CMD(merge)
 		remove_dir(dir);
 		goto out;
 	}
-	rc = sch_hook_run(ctx, "post-merge", name.ptr, name.len);
+	rc = sch_hook_run(ctx->repo, ctx->root, "post-merge", name.ptr, name.len);
 	if (rc) {
 		/* The merge stands; a failing post-hook is reported only. */
 		fprintf(stderr, "schema: warning: %s\n", "post-merge hook failed");

@@ -257,7 +257,7 @@ SCH_CMD(stamp)
 		if (rc)
 			goto out;
 	}
-	rc = sch_target_confirm(&pol, yes, "stamp");
+	rc = sch_cmd_confirm(&pol, yes, "stamp");
 	if (!rc)
 		rc = sch_reg_ensure(&reg);
 	if (rc)

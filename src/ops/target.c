@@ -6,7 +6,6 @@
 #include "schema/error.h"
 #include "schema/suggest.h"
 #include "schema/target.h"
-#include "schema/ui.h"
 
 static const char *const builtin_envs[] = { "development", "staging",
 					    "production" };
@@ -219,23 +218,3 @@ int sch_target_connect(struct sch_pg **out, const struct sch_envpol *pol)
 	return rc;
 }
 
-int sch_target_confirm(const struct sch_envpol *pol, int yes, const char *what)
-{
-	char *q;
-	int ok;
-
-	if (!pol->confirm || yes)
-		return 0;
-	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
-		sch_error_set(SCH_EUSAGE, "%s on %s needs confirmation and there "
-			      "is no terminal to ask", what, pol->name);
-		sch_error_hint("pass --yes to confirm from a script");
-		return SCH_EUSAGE;
-	}
-	q = xasprintf("%s on %s (%s)?", what, pol->name, pol->shown);
-	ok = sch_ui_confirm(q);
-	free(q);
-	if (!ok)
-		return sch_error_set(SCH_EREFUSED, "not confirmed: nothing changed");
-	return 0;
-}

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "schema/buf.h"
 #include "schema/cmd.h"
@@ -13,6 +14,8 @@
 #include "schema/refs.h"
 #include "schema/sign.h"
 #include "schema/suggest.h"
+#include "schema/target.h"
+#include "schema/ui.h"
 
 int sch_cmd_optfail(int c, char **argv, const char *verb,
 		    const struct option *opts)
@@ -360,4 +363,25 @@ int sch_cmd_idle_stop(const struct sch_ctx *ctx, long *secs)
 	/* whole seconds, a fraction rounded up: 500ms is not "never" */
 	*secs = rc ? SCH_DEV_IDLE_DEFAULT : (ms + 999) / 1000;
 	return rc;
+}
+
+int sch_cmd_confirm(const struct sch_envpol *pol, int yes, const char *what)
+{
+	char *q;
+	int ok;
+
+	if (!pol->confirm || yes)
+		return 0;
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+		sch_error_set(SCH_EUSAGE, "%s on %s needs confirmation and there "
+			      "is no terminal to ask", what, pol->name);
+		sch_error_hint("pass --yes to confirm from a script");
+		return SCH_EUSAGE;
+	}
+	q = xasprintf("%s on %s (%s)?", what, pol->name, pol->shown);
+	ok = sch_ui_confirm(q);
+	free(q);
+	if (!ok)
+		return sch_error_set(SCH_EREFUSED, "not confirmed: nothing changed");
+	return 0;
 }
