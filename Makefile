@@ -45,7 +45,7 @@ FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 HOOKS := $(sort $(wildcard hooks/*.sample))
 MAN := $(sort $(wildcard man/*.1))
 
-.PHONY: all build deps test test-pg check unit cli fuzz-replay demo bench fuzz install clean
+.PHONY: all build deps test test-pg check check-floors unit cli fuzz-replay demo bench fuzz install clean
 
 all: deps
 	@$(MAKE) --no-print-directory build
