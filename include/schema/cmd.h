@@ -128,9 +128,6 @@ struct sch_catalog_opts;
 struct sch_reg;
 struct sch_idlist;
 struct sch_applied_set;
-/* The managed schemas and the registry as .schema/config names them. */
-void sch_cmd_catalog_opts(struct sch_catalog_opts *o,
-			  const struct sch_ctx *ctx);
 /* The heads of an applied set. Returns 0 or a load error. */
 int sch_cmd_applied_heads(struct sch_idlist *out, struct sch_ctx *ctx,
 			  const struct sch_applied_set *applied);
@@ -259,17 +256,12 @@ int sch_cmd_print_sigs(const char *prefix, struct sch_txn *t,
 int sch_cmd_sigs_json(struct json_t *o, struct sch_txn *t,
 		      const struct sch_trusted *tr, const struct sch_id *id);
 
-/* The directory name a revision was committed from, or NULL (malloc'd). */
-char *sch_cmd_dir_name(struct sch_txn *t, const struct sch_id *id);
 
 /* The warning and hint of a check skipped because the scratch cluster has
  * no server programs (the last error says why): "schema: warning: WHAT:
  * ...". */
 void sch_cmd_unchecked_warning(const char *what);
 
-/* [dev] idle-stop in whole seconds (0: never; default 15 min). Returns 0
- * or SCH_EPARSE (not a duration, the key named). */
-int sch_cmd_idle_stop(const struct sch_ctx *ctx, long *secs);
 
 /*
  * Asks for confirmation when the policy wants it: yes given -> 0; a

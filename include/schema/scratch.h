@@ -22,10 +22,11 @@
 #include "schema/registry.h"
 #include "schema/worktree.h"
 
-struct sch_ctx;
+struct sch_config;
 
 struct sch_scratch {
-	struct sch_ctx *ctx;
+	const struct sch_config *cfg; /* the repository's, not owned */
+	const char *repo;	/* the .schema directory, not owned */
 	struct sch_pg *pg;	/* the check database */
 	struct sch_reg reg;
 	struct sch_catalog_opts co;
@@ -44,7 +45,8 @@ struct sch_scratch {
  * (no server programs: nothing to check on), SCH_EDB, SCH_ELOCKED
  * (another check holds it), SCH_EPARSE (a bad dev.idle-stop).
  */
-int sch_scratch_open(struct sch_scratch *s, struct sch_ctx *ctx);
+int sch_scratch_open(struct sch_scratch *s, const struct sch_config *cfg,
+		     const char *repo);
 /* Disconnects; drops a throwaway database, resets a dirty one. */
 void sch_scratch_close(struct sch_scratch *s);
 
@@ -122,6 +124,6 @@ int sch_scratch_mergecheck(struct sch_mergecheck *out, struct sch_scratch *s,
  * revisions are stored unchecked, with a warning), SCH_CHECK_REQUIRE
  * ("require": without them, an error). Returns 0, SCH_EINVAL (a bad
  * SCHEMA_CHECK), SCH_EPARSE (a bad commit.check). */
-int sch_scratch_enabled(int *on, const struct sch_ctx *ctx);
+int sch_scratch_enabled(int *on, const struct sch_config *cfg);
 
 #endif

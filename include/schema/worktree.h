@@ -146,4 +146,9 @@ void sch_wt_next_name(struct sch_buf *out, const struct sch_wt *wt,
 int sch_wt_create(const char *dir, const char *name, const struct sch_meta *m,
 		  const char *up, const char *down);
 
+/* The directory a revision was committed from, or NULL (malloc'd). The
+ * names are read once a process: a directory committed later in the same
+ * process is not seen. */
+char *sch_wt_dir_name(struct sch_txn *t, const struct sch_id *id);
+
 #endif

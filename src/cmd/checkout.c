@@ -115,7 +115,7 @@ static void print_step(FILE *f, struct sch_txn *t, const struct sch_gnode *nd,
 		       const char *dir, const char *suffix)
 {
 	char sh[SCH_SHORT_LEN + 1];
-	char *name = sch_cmd_dir_name(t, &nd->id);
+	char *name = sch_wt_dir_name(t, &nd->id);
 	struct sch_buf subj = SCH_BUF_INIT;
 
 	sch_id_short(sh, &nd->id);
@@ -134,7 +134,7 @@ static int do_step(struct sch_ctx *ctx, struct sch_pg *pg, struct sch_reg *reg,
 {
 	struct sch_buf detail = SCH_BUF_INIT;
 	struct sch_loaded_step ls;
-	char *name = sch_cmd_dir_name(ctx->txn, &nd->id);
+	char *name = sch_wt_dir_name(ctx->txn, &nd->id);
 	struct timespec t0, t1;
 	int notx = 0, rc;
 
@@ -188,7 +188,7 @@ static int check_signed(struct sch_ctx *ctx, const struct sch_envpol *pol,
 		if (rc || best == SCH_SIG_GOOD)
 			continue;
 		sch_id_short(sh, &nd->id);
-		dir = sch_cmd_dir_name(ctx->txn, &nd->id);
+		dir = sch_wt_dir_name(ctx->txn, &nd->id);
 		rc = sch_error_set(SCH_EREFUSED, "revision %s (%s) %s; environment "
 				   "'%s' requires revisions signed by a trusted key",
 				   sh, dir ? dir : "not in this repository",
@@ -249,7 +249,7 @@ static void record_state(struct sch_ctx *ctx, struct sch_pg *pg,
 	free(set);
 	if (!heads.n)
 		goto out;
-	sch_cmd_catalog_opts(&co, ctx);
+	sch_catalog_opts_config(&co, &ctx->config);
 	rc = sch_catalog_state(&state, &text, NULL, pg, &co);
 	sch_id_hex(hex, &state);
 	if (!rc)

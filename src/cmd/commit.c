@@ -241,7 +241,7 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 	struct sch_scratch s;
 	struct sch_strlist bad = { 0 };
 	struct sch_buf first = SCH_BUF_INIT, diff = SCH_BUF_INIT;
-	int rc = sch_scratch_open(&s, ctx);
+	int rc = sch_scratch_open(&s, &ctx->config, ctx->repo);
 
 	if (rc == SCH_ENOTFOUND && o->check != SCH_CHECK_REQUIRE) {
 		/* nothing to check on: stored unchecked, and said so */
@@ -667,7 +667,7 @@ SCH_CMD(commit)
 	struct sch_strlist irrev = { 0 };
 
 	memset(&o, 0, sizeof(o));
-	rc = sch_scratch_enabled(&o.check, ctx);
+	rc = sch_scratch_enabled(&o.check, &ctx->config);
 	if (rc)
 		return rc;
 	o.mergecheck = 1;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "schema/cmd.h"
+#include "schema/worktree.h"
 #include "schema/error.h"
 #include "schema/graph.h"
 #include "schema/plan.h"
@@ -66,7 +67,7 @@ SCH_CMD(current)
 		const struct sch_gnode *nd = &g.nodes[sch_graph_find(&g, &heads.v[i])];
 		struct sch_buf subj = SCH_BUF_INIT;
 		char hex[SCH_HEX_LEN + 1];
-		char *name = sch_cmd_dir_name(ctx->txn, &nd->id);
+		char *name = sch_wt_dir_name(ctx->txn, &nd->id);
 		sch_rev_subject(&subj, &nd->rev);
 		if (json) {
 			json_t *o = json_object();

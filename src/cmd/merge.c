@@ -123,7 +123,7 @@ SCH_CMD(merge)
 	sch_meta_init(&m);
 	memset(&mc, 0, sizeof(mc));
 	memset(&wt, 0, sizeof(wt));
-	rc = sch_scratch_enabled(&check, ctx);
+	rc = sch_scratch_enabled(&check, &ctx->config);
 	if (rc)
 		goto out;
 	optind = 0;
@@ -225,7 +225,7 @@ SCH_CMD(merge)
 	sch_wt_next_name(&name, &wt, message);
 	if (check) {
 		struct sch_scratch s;
-		rc = sch_scratch_open(&s, ctx);
+		rc = sch_scratch_open(&s, &ctx->config, ctx->repo);
 		if (rc == SCH_ENOTFOUND && check != SCH_CHECK_REQUIRE) {
 			sch_cmd_unchecked_warning("the merge was not checked");
 			rc = 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "schema/catalog.h"
+#include "schema/worktree.h"
 #include "schema/cmd.h"
 #include "schema/error.h"
 #include "schema/graph.h"
@@ -43,7 +44,7 @@ static int expected_state(struct sch_id *out, struct sch_buf *text,
 			sch_buf_reset(text);
 		return 1;
 	}
-	rc = sch_scratch_enabled(&on, ctx);
+	rc = sch_scratch_enabled(&on, &ctx->config);
 	if (rc)
 		return rc;
 	if (!on) {
@@ -53,7 +54,7 @@ static int expected_state(struct sch_id *out, struct sch_buf *text,
 			     major);
 		return 0;
 	}
-	rc = sch_scratch_open(&sc, ctx);
+	rc = sch_scratch_open(&sc, &ctx->config, ctx->repo);
 	if (!rc && sch_pg_server_major(sc.pg) != major) {
 		sch_buf_addf(why, "no state is recorded for PostgreSQL %d, and "
 			     "the scratch server runs %d", major,
@@ -100,12 +101,12 @@ static int verify_state(enum verdict *v, json_t *detail, struct sch_ctx *ctx,
 	sch_plan_set_heads(&heads, g, set);
 	for (size_t i = 0; i < heads.n; i++) {
 		char sh[SCH_SHORT_LEN + 1];
-		char *dir = sch_cmd_dir_name(ctx->txn, &heads.v[i]);
+		char *dir = sch_wt_dir_name(ctx->txn, &heads.v[i]);
 		sch_id_short(sh, &heads.v[i]);
 		sch_buf_addf(&what, "%s%s", i ? ", " : "", dir ? dir : sh);
 		free(dir);
 	}
-	sch_cmd_catalog_opts(&co, ctx);
+	sch_catalog_opts_config(&co, &ctx->config);
 	rc = sch_catalog_state(&live, &live_text, NULL, pg, &co);
 	if (rc)
 		goto out;

@@ -230,7 +230,7 @@ SCH_CMD(status)
 	else {
 		printf(", head%s", heads.n > 1 ? "s" : "");
 		for (size_t i = 0; i < heads.n; i++) {
-			char *name = sch_cmd_dir_name(ctx->txn, &heads.v[i]);
+			char *name = sch_wt_dir_name(ctx->txn, &heads.v[i]);
 			sch_id_short(hex, &heads.v[i]);
 			printf(" %s%s%s%s", hex, name ? " (" : "", name ? name : "",
 			       name ? ")" : "");

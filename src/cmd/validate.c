@@ -87,7 +87,7 @@ static int check_states(struct problems *p, struct sch_ctx *ctx,
 	struct sch_scratch s;
 	uint32_t *order = NULL;
 	size_t n;
-	int rc = sch_scratch_open(&s, ctx);
+	int rc = sch_scratch_open(&s, &ctx->config, ctx->repo);
 
 	if (rc) {
 		sch_scratch_close(&s);
@@ -101,7 +101,7 @@ static int check_states(struct problems *p, struct sch_ctx *ctx,
 		struct sch_buf msg = SCH_BUF_INIT;
 		struct sch_id rec;
 		char sh[SCH_SHORT_LEN + 1];
-		char *dir = sch_cmd_dir_name(ctx->txn, &nd->id);
+		char *dir = sch_wt_dir_name(ctx->txn, &nd->id);
 		const char *where;
 		int merged = 0;
 
@@ -256,7 +256,7 @@ SCH_CMD(validate)
 			nsuperseded++;
 			continue;
 		}
-		name = sch_cmd_dir_name(ctx->txn, &nd->id);
+		name = sch_wt_dir_name(ctx->txn, &nd->id);
 		sch_id_short(sh, &nd->id);
 		check_script(&p, ctx->txn, &nd->rev.up, name ? name : sh, "up.sql");
 		check_script(&p, ctx->txn, &nd->rev.down, name ? name : sh,
@@ -295,7 +295,7 @@ SCH_CMD(validate)
 			if (sch_state_lookup(&rec, ctx->txn, &g.nodes[i].id, -1))
 				continue;
 			sch_id_short(sh, &g.nodes[i].id);
-			name = sch_cmd_dir_name(ctx->txn, &g.nodes[i].id);
+			name = sch_wt_dir_name(ctx->txn, &g.nodes[i].id);
 			sch_strlist_push(&unchecked, name ? name : sh);
 			if (no_scratch)
 				problem(&p, "unchecked", name ? name : sh,

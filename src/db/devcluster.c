@@ -16,6 +16,7 @@
 #include <sodium.h>
 #include <time.h>
 
+#include "schema/config.h"
 #include "schema/devcluster.h"
 #include "schema/error.h"
 #include "schema/pg.h"
@@ -962,4 +963,15 @@ static int spawn_watcher(const char *repo)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	return 0;
+}
+
+int sch_dev_idle_stop(const struct sch_config *cfg, long *secs)
+{
+	long ms;
+	int rc = sch_config_duration(cfg, "dev.idle-stop",
+				     SCH_DEV_IDLE_DEFAULT * 1000L, &ms);
+
+	/* whole seconds, a fraction rounded up: 500ms is not "never" */
+	*secs = rc ? SCH_DEV_IDLE_DEFAULT : (ms + 999) / 1000;
+	return rc;
 }

@@ -836,3 +836,53 @@ out:
 	free(tmp);
 	return rc;
 }
+
+/* The directory names of committed revisions, read once a process
+ * (a command that moves no directory asks many times). */
+struct dirname {
+	struct sch_id id;
+	char *name;
+};
+static struct dirname *dirnames;
+static size_t ndirnames;
+static int dirnames_loaded;
+
+static int dirname_cmp(const void *a, const void *b)
+{
+	return sch_id_cmp(&((const struct dirname *)a)->id,
+			  &((const struct dirname *)b)->id);
+}
+
+char *sch_wt_dir_name(struct sch_txn *t, const struct sch_id *id)
+{
+	struct dirname key, *hit;
+
+	if (!dirnames_loaded) {
+		struct sch_cursor *c = NULL;
+		const void *k, *v;
+		size_t kl, vl, cap = 0;
+		int rc;
+		dirnames_loaded = 1;
+		if (sch_cursor_open(&c, t, SCH_DB_WORKTREE) == 0) {
+			for (rc = sch_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl);
+			     rc == 1; rc = sch_cursor_next(c, &k, &kl, &v, &vl)) {
+				if (vl != SCH_ID_LEN)
+					continue;
+				if (ndirnames == cap) {
+					cap = cap ? cap * 2 : 64;
+					dirnames = xrealloc(dirnames,
+							    cap * sizeof(*dirnames));
+				}
+				memcpy(dirnames[ndirnames].id.b, v, SCH_ID_LEN);
+				dirnames[ndirnames++].name = xstrndup(k, kl);
+			}
+			sch_cursor_close(c);
+		}
+		if (ndirnames)
+			qsort(dirnames, ndirnames, sizeof(*dirnames), dirname_cmp);
+	}
+	key.id = *id;
+	hit = ndirnames ? bsearch(&key, dirnames, ndirnames, sizeof(*dirnames),
+				  dirname_cmp) : NULL;
+	return hit ? xstrdup(hit->name) : NULL;
+}
