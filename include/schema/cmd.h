@@ -205,17 +205,8 @@ struct sch_envpol;
 struct sch_pg;
 struct sch_reg;
 struct sch_applied_set;
-/* Resolves and opens the target, reads its registry (scripts too when
- * asked): what current and status share. */
-int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
-			struct sch_envpol *pol, struct sch_pg **pg,
-			struct sch_reg *reg, struct sch_applied_set *applied,
-			int scripts);
 
 struct json_t;
-/* A revision as a JSON object (log --json, show --json); new reference. */
-struct json_t *sch_log_rev_json(const struct sch_id *id,
-				const struct sch_rev *r, const char *deco);
 
 /*
  * The options of commands that read one database: [<env>] [--url URL]

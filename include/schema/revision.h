@@ -80,4 +80,11 @@ int sch_rev_supersedes(const struct sch_rev *r, const struct sch_id *id);
 void sch_rev_add_label(struct sch_rev *r, const char *label);
 void sch_rev_add_flag(struct sch_rev *r, const char *flag);
 
+/* A revision as a JSON object, as log --json and show --json print it
+ * (id, parents, depends, supersedes, labels, flags, author, time, tz,
+ * subject, message, and refs when deco is not NULL); a new reference. */
+struct json_t;
+struct json_t *sch_rev_json(const struct sch_id *id, const struct sch_rev *r,
+			    const char *deco);
+
 #endif

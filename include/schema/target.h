@@ -52,4 +52,18 @@ int sch_target_env_known(const struct sch_config *cfg, const char *env);
 int sch_target_connect(struct sch_pg **out, const struct sch_envpol *pol);
 
 
+/*
+ * Resolves pol for env and url, connects (*pg), and reads the registry
+ * into reg and applied (the scripts too when scripts is set): what
+ * current, status and diff share. reg and applied are initialised even
+ * on failure. Returns 0 or the error of sch_target_policy(),
+ * sch_target_connect() or sch_reg_load().
+ */
+struct sch_reg;
+struct sch_applied_set;
+int sch_target_read(const struct sch_config *cfg, const char *url,
+		    const char *env, struct sch_envpol *pol, struct sch_pg **pg,
+		    struct sch_reg *reg, struct sch_applied_set *applied,
+		    int scripts);
+
 #endif

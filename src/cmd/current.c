@@ -14,22 +14,6 @@
 #include "schema/target.h"
 #include "schema/ui.h"
 
-int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
-			struct sch_envpol *pol, struct sch_pg **pg,
-			struct sch_reg *reg, struct sch_applied_set *applied,
-			int scripts)
-{
-	int rc = sch_target_policy(pol, &ctx->config, env, url);
-
-	memset(reg, 0, sizeof(*reg));
-	memset(applied, 0, sizeof(*applied));
-	if (!rc)
-		rc = sch_target_connect(pg, pol);
-	if (rc)
-		return rc;
-	sch_reg_init(reg, *pg, sch_config_get(&ctx->config, "core.registry"));
-	return sch_reg_load(reg, applied, scripts);
-}
 
 SCH_CMD(current)
 {
@@ -54,7 +38,7 @@ SCH_CMD(current)
 	env = ta.env;
 	json = ta.json;
 	full = ta.full;
-	rc = sch_cmd_read_target(ctx, url, env, &pol, &pg, &reg, &applied, 0);
+	rc = sch_target_read(&ctx->config, url, env, &pol, &pg, &reg, &applied, 0);
 	if (!rc)
 		rc = sch_plan_graph(&g, ctx->txn, &applied, &none);
 	if (rc)

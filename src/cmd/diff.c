@@ -260,7 +260,7 @@ SCH_CMD(diff)
 	sch_catalog_opts_config(&co, &ctx->config);
 	if (nargs < 2) {
 		/* The other side is the live database. */
-		rc = sch_cmd_read_target(ctx, url, env, &pol, &pg, &reg,
+		rc = sch_target_read(&ctx->config, url, env, &pol, &pg, &reg,
 					 &applied, 0);
 		if (rc)
 			goto out;

@@ -123,7 +123,7 @@ SCH_CMD(status)
 	url = ta.url;
 	env = ta.env;
 	json = ta.json;
-	rc = sch_cmd_read_target(ctx, url, env, &pol, &pg, &reg, &applied, 0);
+	rc = sch_target_read(&ctx->config, url, env, &pol, &pg, &reg, &applied, 0);
 	if (!rc)
 		rc = sch_plan_graph(&g, ctx->txn, &applied, &none);
 	if (rc)

@@ -1,6 +1,7 @@
 /* revision.c - parse and format `rev` objects. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -330,4 +331,53 @@ int sch_rev_load(struct sch_rev *out, struct sch_txn *t,
 out:
 	sch_buf_release(&body);
 	return rc;
+}
+
+static json_t *id_array(const struct sch_id *ids, size_t n)
+{
+	json_t *a = json_array();
+	char hex[SCH_HEX_LEN + 1];
+
+	for (size_t i = 0; i < n; i++) {
+		sch_id_hex(hex, &ids[i]);
+		json_array_append_new(a, json_string(hex));
+	}
+	return a;
+}
+
+static json_t *str_array(char **v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+json_t *sch_rev_json(const struct sch_id *id, const struct sch_rev *r,
+			 const char *deco)
+{
+	json_t *o = json_object();
+	char hex[SCH_HEX_LEN + 1];
+	struct sch_buf subj = SCH_BUF_INIT;
+
+	sch_id_hex(hex, id);
+	json_object_set_new(o, "id", json_string(hex));
+	json_object_set_new(o, "parents", id_array(r->parents, r->nparents));
+	json_object_set_new(o, "depends", id_array(r->depends, r->ndepends));
+	json_object_set_new(o, "supersedes", id_array(r->supersedes,
+						      r->nsupersedes));
+	json_object_set_new(o, "labels", str_array(r->labels, r->nlabels));
+	json_object_set_new(o, "flags", str_array(r->flags, r->nflags));
+	json_object_set_new(o, "author", r->author ? json_string(r->author)
+						   : json_null());
+	json_object_set_new(o, "time", json_integer(r->time));
+	json_object_set_new(o, "tz", json_string(r->tz[0] ? r->tz : "+0000"));
+	sch_rev_subject(&subj, r);
+	json_object_set_new(o, "subject", json_string(subj.ptr));
+	json_object_set_new(o, "message", json_string(r->message));
+	if (deco)
+		json_object_set_new(o, "refs", json_string(deco));
+	sch_buf_release(&subj);
+	return o;
 }

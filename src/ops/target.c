@@ -5,6 +5,7 @@
 
 #include "schema/error.h"
 #include "schema/suggest.h"
+#include "schema/registry.h"
 #include "schema/target.h"
 
 static const char *const builtin_envs[] = { "development", "staging",
@@ -218,3 +219,19 @@ int sch_target_connect(struct sch_pg **out, const struct sch_envpol *pol)
 	return rc;
 }
 
+int sch_target_read(const struct sch_config *cfg, const char *url,
+		    const char *env, struct sch_envpol *pol, struct sch_pg **pg,
+		    struct sch_reg *reg, struct sch_applied_set *applied,
+		    int scripts)
+{
+	int rc = sch_target_policy(pol, cfg, env, url);
+
+	memset(reg, 0, sizeof(*reg));
+	memset(applied, 0, sizeof(*applied));
+	if (!rc)
+		rc = sch_target_connect(pg, pol);
+	if (rc)
+		return rc;
+	sch_reg_init(reg, *pg, sch_config_get(cfg, "core.registry"));
+	return sch_reg_load(reg, applied, scripts);
+}
