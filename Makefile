@@ -33,7 +33,10 @@ CFLAGS := -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Werror \
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpg_query -lpthread -lm -ldl
 LDFLAGS := $(filter -fsanitize=%,$(OPT))
 
-LIB_SRC := $(sort $(wildcard store/*.c) $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/cmd/*.c))
+# The folders are the floors (docs/architecture.md): lib, store, then
+# src/history, src/db, src/ops, and the faces src/cli and src/cmd.
+FLOORS := lib store src/history src/db src/ops src/cli src/cmd
+LIB_SRC := $(sort $(filter-out src/cli/main.c,$(foreach d,$(FLOORS),$(wildcard $(d)/*.c))))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/hooks.o $(BUILD)/gen/man.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -42,7 +45,7 @@ FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 HOOKS := $(sort $(wildcard hooks/*.sample))
 MAN := $(sort $(wildcard man/*.1))
 
-.PHONY: all build deps test test-pg check unit cli fuzz-replay demo bench fuzz install clean
+.PHONY: all build deps test test-pg check check-floors unit cli fuzz-replay demo bench fuzz install clean
 
 all: deps
 	@$(MAKE) --no-print-directory build
@@ -55,7 +58,7 @@ build: schema
 schema: $(BUILD)/schema
 	@cp $< $@.tmp && mv -f $@.tmp $@
 
-$(BUILD)/schema: $(BUILD)/src/main.o $(BUILD)/libschema.a
+$(BUILD)/schema: $(BUILD)/src/cli/main.o $(BUILD)/libschema.a
 	$(CC) $(LDFLAGS) -o $@.tmp $^ $(LDLIBS) && mv -f $@.tmp $@
 
 $(BUILD)/libschema.a: $(LIB_OBJ)
@@ -93,8 +96,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libschema.a
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: build $(UNIT_BIN) $(FUZZ_REPLAY)
+check: check-floors build $(UNIT_BIN) $(FUZZ_REPLAY)
 	@BUILD=$(BUILD) SAN=$(SAN) sh tests/run.sh
+
+# No file includes a header of a higher floor, and no include cycles.
+check-floors:
+	@sh scripts/check-floors.sh
 
 test-pg: deps
 	@$(MAKE) --no-print-directory build $(UNIT_BIN)

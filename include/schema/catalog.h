@@ -93,4 +93,10 @@ int sch_state_lookup(struct sch_id *out, struct sch_txn *t,
 int sch_state_record(struct sch_txn *t, const struct sch_id *rev, int major,
 		     const struct sch_id *state, int replace);
 
+/* The managed schemas and the registry as the config names them
+ * (core.schemas, core.registry); the strings stay the config's. */
+struct sch_config;
+void sch_catalog_opts_config(struct sch_catalog_opts *o,
+			     const struct sch_config *cfg);
+
 #endif

@@ -128,9 +128,6 @@ struct sch_catalog_opts;
 struct sch_reg;
 struct sch_idlist;
 struct sch_applied_set;
-/* The managed schemas and the registry as .schema/config names them. */
-void sch_cmd_catalog_opts(struct sch_catalog_opts *o,
-			  const struct sch_ctx *ctx);
 /* The heads of an applied set. Returns 0 or a load error. */
 int sch_cmd_applied_heads(struct sch_idlist *out, struct sch_ctx *ctx,
 			  const struct sch_applied_set *applied);
@@ -191,6 +188,7 @@ struct sch_run_opts {
 	int mode;		/* enum sch_plan_mode */
 	const char *url, *env;
 	int dry_run, json, sql, yes, quiet;
+	int allow_dirty;	/* run although migrations/ is not committed */
 	long lock_timeout_ms;
 	const char *from;	/* --sql: what the database has (spec) */
 	char **specs;
@@ -207,17 +205,8 @@ struct sch_envpol;
 struct sch_pg;
 struct sch_reg;
 struct sch_applied_set;
-/* Resolves and opens the target, reads its registry (scripts too when
- * asked): what current and status share. */
-int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
-			struct sch_envpol *pol, struct sch_pg **pg,
-			struct sch_reg *reg, struct sch_applied_set *applied,
-			int scripts);
 
 struct json_t;
-/* A revision as a JSON object (log --json, show --json); new reference. */
-struct json_t *sch_log_rev_json(const struct sch_id *id,
-				const struct sch_rev *r, const char *deco);
 
 /*
  * The options of commands that read one database: [<env>] [--url URL]
@@ -226,9 +215,10 @@ struct json_t *sch_log_rev_json(const struct sch_id *id,
  */
 #define SCH_ARGS_FULL 1
 #define SCH_ARGS_NOSTATES 2 /* [--no-states] */
+#define SCH_ARGS_STRICTCOLS 4 /* [--strict-column-order] */
 struct sch_target_args {
 	const char *url, *env;
-	int json, full, no_states;
+	int json, full, no_states, strict_column_order;
 };
 int sch_cmd_target_args(struct sch_target_args *a, int argc, char **argv,
 			const char *verb, unsigned flags);
@@ -257,16 +247,19 @@ int sch_cmd_print_sigs(const char *prefix, struct sch_txn *t,
 int sch_cmd_sigs_json(struct json_t *o, struct sch_txn *t,
 		      const struct sch_trusted *tr, const struct sch_id *id);
 
-/* The directory name a revision was committed from, or NULL (malloc'd). */
-char *sch_cmd_dir_name(struct sch_txn *t, const struct sch_id *id);
 
 /* The warning and hint of a check skipped because the scratch cluster has
  * no server programs (the last error says why): "schema: warning: WHAT:
  * ...". */
 void sch_cmd_unchecked_warning(const char *what);
 
-/* [dev] idle-stop in whole seconds (0: never; default 15 min). Returns 0
- * or SCH_EPARSE (not a duration, the key named). */
-int sch_cmd_idle_stop(const struct sch_ctx *ctx, long *secs);
+
+/*
+ * Asks for confirmation when the policy wants it: yes given -> 0; a
+ * terminal -> asks; no terminal -> SCH_EUSAGE ("... pass --yes").
+ * SCH_EREFUSED when the user says no.
+ */
+struct sch_envpol;
+int sch_cmd_confirm(const struct sch_envpol *pol, int yes, const char *what);
 
 #endif

@@ -94,4 +94,9 @@ int sch_dev_info(struct sch_dev_info *out, const char *repo);
 /* The watcher's loop (see above); returns its exit status. */
 int sch_dev_watch(const char *repo);
 
+/* [dev] idle-stop in whole seconds (0: never; default 15 min). Returns 0
+ * or SCH_EPARSE (not a duration, the key named). */
+struct sch_config;
+int sch_dev_idle_stop(const struct sch_config *cfg, long *secs);
+
 #endif

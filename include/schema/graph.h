@@ -90,12 +90,13 @@ size_t sch_graph_topo(const struct sch_graph *g, const uint8_t *subset,
 
 /*
  * Records a newly stored revision in the `heads` database: it becomes a
- * head and its parents stop being heads. Returns 0 or an LMDB error.
+ * head, and its parents and the revisions it supersedes stop being heads.
+ * Returns 0 or an LMDB error.
  */
 int sch_graph_note_stored(struct sch_txn *t, const struct sch_id *id,
 			  const struct sch_rev *r);
-/* Every head (revisions no other revision names as parent), id order.
- * *out malloc'd. Returns 0 or an error. */
+/* Every head (revisions no other revision names as parent or
+ * supersedes), id order. *out malloc'd. Returns 0 or an error. */
 int sch_graph_heads(struct sch_txn *t, struct sch_id **out, size_t *n);
 /* Recomputes the heads database from all stored revisions (fsck). */
 int sch_graph_rebuild_heads(struct sch_txn *t, int *changed);

@@ -7,14 +7,13 @@
 
 #include <stddef.h>
 
-struct sch_ctx;
-
 /*
- * Runs the hook when it exists and is executable (a missing hook or a
+ * Runs repo/hooks/<name> (repo: the .schema directory) in root (the
+ * directory holding it) when it exists and is executable (a missing hook or a
  * `.sample` is not run). Returns 0, or SCH_EREFUSED when it exits non-zero
  * ("pre-commit hook exited with status 1"), SCH_EIO when it cannot start.
  */
-int sch_hook_run(struct sch_ctx *ctx, const char *name, const void *input,
-		 size_t len);
+int sch_hook_run(const char *repo, const char *root, const char *name,
+		 const void *input, size_t len);
 
 #endif

@@ -5,7 +5,9 @@
  *
  *   checkout  makes the database exactly T, the closure of the targets
  *             under parent and depends: down A \ T, up T \ A
- *   migrate   up only: T \ A, keeping whatever else is applied
+ *   migrate   up only: T \ A, keeping whatever else is applied; except
+ *             that an applied revision that a member of T supersedes
+ *             goes down first, with its applied descendants
  *   rollback  down only: the applied descendants of the target (through
  *             parent and depends), nothing on other branches
  */

@@ -4,6 +4,7 @@
  *
  *   parent <id>      (0..n)
  *   depends <id>     (0..n)
+ *   supersedes <id>  (0..n; revisions this one replaces, docs/formats.md)
  *   up <blob-id>
  *   down <blob-id>
  *   verify <blob-id> (optional)
@@ -30,6 +31,9 @@ struct sch_rev {
 	size_t nparents;
 	struct sch_id *depends;
 	size_t ndepends;
+	struct sch_id *supersedes; /* revisions this one replaces (need not
+				      be stored) */
+	size_t nsupersedes;
 	struct sch_id up, down, verify;
 	int has_verify;
 	char **labels;
@@ -70,7 +74,17 @@ char *sch_rev_parents_array(const struct sch_rev *r);
 
 void sch_rev_add_parent(struct sch_rev *r, const struct sch_id *id);
 void sch_rev_add_depends(struct sch_rev *r, const struct sch_id *id);
+void sch_rev_add_supersedes(struct sch_rev *r, const struct sch_id *id);
+/* 1 when r names id in a supersedes line. */
+int sch_rev_supersedes(const struct sch_rev *r, const struct sch_id *id);
 void sch_rev_add_label(struct sch_rev *r, const char *label);
 void sch_rev_add_flag(struct sch_rev *r, const char *flag);
+
+/* A revision as a JSON object, as log --json and show --json print it
+ * (id, parents, depends, supersedes, labels, flags, author, time, tz,
+ * subject, message, and refs when deco is not NULL); a new reference. */
+struct json_t;
+struct json_t *sch_rev_json(const struct sch_id *id, const struct sch_rev *r,
+			    const char *deco);
 
 #endif

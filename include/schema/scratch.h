@@ -22,10 +22,11 @@
 #include "schema/registry.h"
 #include "schema/worktree.h"
 
-struct sch_ctx;
+struct sch_config;
 
 struct sch_scratch {
-	struct sch_ctx *ctx;
+	const struct sch_config *cfg; /* the repository's, not owned */
+	const char *repo;	/* the .schema directory, not owned */
 	struct sch_pg *pg;	/* the check database */
 	struct sch_reg reg;
 	struct sch_catalog_opts co;
@@ -44,7 +45,8 @@ struct sch_scratch {
  * (no server programs: nothing to check on), SCH_EDB, SCH_ELOCKED
  * (another check holds it), SCH_EPARSE (a bad dev.idle-stop).
  */
-int sch_scratch_open(struct sch_scratch *s, struct sch_ctx *ctx);
+int sch_scratch_open(struct sch_scratch *s, const struct sch_config *cfg,
+		     const char *repo);
 /* Disconnects; drops a throwaway database, resets a dirty one. */
 void sch_scratch_close(struct sch_scratch *s);
 
@@ -68,9 +70,13 @@ struct sch_revcheck {
 	struct sch_id after;	/* state after up */
 	struct sch_id back;	/* state after down */
 	int reversible;		/* back == before */
+	int column_order;	/* not reversible, but only the order of
+				   some table's columns differs */
 	struct sch_strlist differ; /* entries of before that back lacks or
 				      changed, and entries back added */
 	struct sch_buf diff;	/* unified text of before -> back */
+	struct sch_buf orders;	/* with column_order: each table and both
+				   orders (sch_statediff_column_orders) */
 };
 void sch_revcheck_release(struct sch_revcheck *c);
 
@@ -90,6 +96,7 @@ struct sch_mergecheck {
 	int differ;		   /* both orders ran, different states */
 	int column_order;	   /* ... that differ only in the order of
 				      columns: reported, not a conflict */
+	struct sch_buf column_orders; /* then: each table, both orders */
 	struct sch_buf why;	   /* one line */
 	struct sch_strlist both;   /* objects both sides changed */
 	struct sch_strlist orders; /* objects whose end states differ */
@@ -117,6 +124,6 @@ int sch_scratch_mergecheck(struct sch_mergecheck *out, struct sch_scratch *s,
  * revisions are stored unchecked, with a warning), SCH_CHECK_REQUIRE
  * ("require": without them, an error). Returns 0, SCH_EINVAL (a bad
  * SCHEMA_CHECK), SCH_EPARSE (a bad commit.check). */
-int sch_scratch_enabled(int *on, const struct sch_ctx *ctx);
+int sch_scratch_enabled(int *on, const struct sch_config *cfg);
 
 #endif

@@ -7,7 +7,9 @@
  * must not contain a NUL byte. The grammar is PostgreSQL 15's, whatever the
  * server: a script that only an older server accepts is still parsed with
  * the newer grammar, which accepts nearly everything older ones did.
- * Errors carry "file:line: message" so that commands print them as they are.
+ * Errors carry "file:line: message" ("file:line:column: message" for a
+ * syntax error, the column counted in characters from 1) so that commands
+ * print them as they are.
  */
 #ifndef SCH_SQLPARSE_H
 #define SCH_SQLPARSE_H
@@ -47,7 +49,7 @@ struct sch_sql_script {
  * bodies do not split. Empty statements and comments are not statements.
  * `file` names the script in messages (NULL: "<sql>"). On success the
  * caller owns out (sch_sql_script_release()); on failure out is empty.
- * Returns 0, or SCH_EPARSE ("file:line: syntax error at or near ...",
+ * Returns 0, or SCH_EPARSE ("file:line:column: syntax error at or near ...",
  * also for a NUL byte).
  */
 int sch_sql_split(struct sch_sql_script *out, const char *file,

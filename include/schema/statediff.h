@@ -45,4 +45,17 @@ size_t sch_statediff(struct sch_buf *out, struct sch_strlist *changed,
 int sch_statediff_column_order_only(const char *a, size_t alen, const char *b,
 				    size_t blen);
 
+/*
+ * For texts that sch_statediff_column_order_only() finds equal but for the
+ * order of columns: appends, for each entry that differs, its header and
+ * both orders of its column names, "table public.users (id, email, name
+ * -> id, name, email)", entries separated by "; ". Returns how many.
+ */
+size_t sch_statediff_column_orders(struct sch_buf *out, const char *a,
+				   size_t alen, const char *b, size_t blen);
+
+/* Cuts a unified text after max_lines lines, ending it with a line
+ * "... (N more lines)" when anything was cut. */
+void sch_statediff_clip(struct sch_buf *diff, size_t max_lines);
+
 #endif

@@ -10,6 +10,9 @@
  *   statement-timeout = 60s, lock-timeout = 5s   set for the session
  *                          (durations: 500ms, 5s, 2min; bare = seconds)
  *   require-signed = false
+ *   require-clean = true|false   refuse to change it while migrations/
+ *                          has uncommitted or edited directories
+ *                          (default true for production)
  *   backup-key-file = PATH  encrypt this environment's backups with the
  *                          key in PATH (relative: to the project root)
  */
@@ -26,6 +29,7 @@ struct sch_envpol {
 	char *backup;	/* "always", "downgrade", "never" */
 	char *statement_timeout, *lock_timeout; /* NULL: server default */
 	int require_signed;
+	int require_clean;
 	char *backup_key_file;	/* NULL when none is configured */
 	char *conninfo;	/* resolved; may hold a password: never print */
 	char *shown;	/* redacted, for messages */
@@ -47,12 +51,19 @@ int sch_target_env_known(const struct sch_config *cfg, const char *env);
  * 0 or SCH_EDB (the message names the redacted target). */
 int sch_target_connect(struct sch_pg **out, const struct sch_envpol *pol);
 
+
 /*
- * Asks for confirmation when the policy wants it: yes given -> 0; a
- * terminal -> asks; no terminal -> SCH_EUSAGE ("... pass --yes").
- * SCH_EREFUSED when the user says no.
+ * Resolves pol for env and url, connects (*pg), and reads the registry
+ * into reg and applied (the scripts too when scripts is set): what
+ * current, status and diff share. reg and applied are initialised even
+ * on failure. Returns 0 or the error of sch_target_policy(),
+ * sch_target_connect() or sch_reg_load().
  */
-int sch_target_confirm(const struct sch_envpol *pol, int yes,
-		       const char *what);
+struct sch_reg;
+struct sch_applied_set;
+int sch_target_read(const struct sch_config *cfg, const char *url,
+		    const char *env, struct sch_envpol *pol, struct sch_pg **pg,
+		    struct sch_reg *reg, struct sch_applied_set *applied,
+		    int scripts);
 
 #endif

@@ -400,4 +400,16 @@ int sch_task_table_migrate(struct sch_task_table_report *out,
 			   struct sch_pg *pg, const struct sch_task_graph *g,
 			   const struct sch_task_table_opts *o);
 
+/*
+ * What the table migrator (src/db/task_table.c) needs of the documents'
+ * half, so that it applies the same operations without this file's
+ * internals: the pointers operation i of ops reads and writes (from is
+ * NULL but for move and copy; *moves is 1 for a move), and the
+ * operations applied to *doc in place (it may be replaced).
+ * The first two return 0 or SCH_ECHECK / SCH_EPARSE as sch_task_migrate().
+ */
+int sch_task_op_paths(const json_t *ops, size_t i, const char **path,
+		      const char **from, int *moves);
+int sch_task_apply_in_place(json_t **doc, const json_t *ops);
+
 #endif

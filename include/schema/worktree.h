@@ -6,6 +6,8 @@
  *
  *   parent <dirname or id>   (0..n)
  *   depends <dirname or id>  (0..n)
+ *   supersedes <id>          (0..n; 64 hex digits, or a prefix of a stored
+ *                             revision)
  *   label <name>             (0..n)
  *   flag <notx|irreversible> (0..n)
  *   author Name <email> <unix-seconds> <+hhmm>   (optional)
@@ -30,6 +32,8 @@ struct sch_meta {
 	size_t nparents;
 	char **depends;
 	size_t ndepends;
+	char **supersedes;
+	size_t nsupersedes;
 	char **labels;
 	size_t nlabels;
 	char **flags;
@@ -141,5 +145,10 @@ void sch_wt_next_name(struct sch_buf *out, const struct sch_wt *wt,
  */
 int sch_wt_create(const char *dir, const char *name, const struct sch_meta *m,
 		  const char *up, const char *down);
+
+/* The directory a revision was committed from, or NULL (malloc'd). The
+ * names are read once a process: a directory committed later in the same
+ * process is not seen. */
+char *sch_wt_dir_name(struct sch_txn *t, const struct sch_id *id);
 
 #endif

@@ -126,7 +126,7 @@ int sch_cmd_backup(struct sch_ctx *ctx, const struct sch_envpol *pol,
 		sealed = 1;
 	}
 	memset(&o, 0, sizeof(o));
-	sch_cmd_catalog_opts(&co, ctx);
+	sch_catalog_opts_config(&co, &ctx->config);
 	o.conninfo = pol->conninfo;
 	o.bindir = sch_config_get(&ctx->config, "core.pg-bindir");
 	o.registry = sch_config_get(&ctx->config, "core.registry");

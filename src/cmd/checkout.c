@@ -23,6 +23,7 @@
 #include "schema/sign.h"
 #include "schema/target.h"
 #include "schema/ui.h"
+#include "schema/worktree.h"
 
 struct rel_ctx {
 	struct sch_txn *txn;
@@ -114,7 +115,7 @@ static void print_step(FILE *f, struct sch_txn *t, const struct sch_gnode *nd,
 		       const char *dir, const char *suffix)
 {
 	char sh[SCH_SHORT_LEN + 1];
-	char *name = sch_cmd_dir_name(t, &nd->id);
+	char *name = sch_wt_dir_name(t, &nd->id);
 	struct sch_buf subj = SCH_BUF_INIT;
 
 	sch_id_short(sh, &nd->id);
@@ -133,7 +134,7 @@ static int do_step(struct sch_ctx *ctx, struct sch_pg *pg, struct sch_reg *reg,
 {
 	struct sch_buf detail = SCH_BUF_INIT;
 	struct sch_loaded_step ls;
-	char *name = sch_cmd_dir_name(ctx->txn, &nd->id);
+	char *name = sch_wt_dir_name(ctx->txn, &nd->id);
 	struct timespec t0, t1;
 	int notx = 0, rc;
 
@@ -187,7 +188,7 @@ static int check_signed(struct sch_ctx *ctx, const struct sch_envpol *pol,
 		if (rc || best == SCH_SIG_GOOD)
 			continue;
 		sch_id_short(sh, &nd->id);
-		dir = sch_cmd_dir_name(ctx->txn, &nd->id);
+		dir = sch_wt_dir_name(ctx->txn, &nd->id);
 		rc = sch_error_set(SCH_EREFUSED, "revision %s (%s) %s; environment "
 				   "'%s' requires revisions signed by a trusted key",
 				   sh, dir ? dir : "not in this repository",
@@ -248,7 +249,7 @@ static void record_state(struct sch_ctx *ctx, struct sch_pg *pg,
 	free(set);
 	if (!heads.n)
 		goto out;
-	sch_cmd_catalog_opts(&co, ctx);
+	sch_catalog_opts_config(&co, &ctx->config);
 	rc = sch_catalog_state(&state, &text, NULL, pg, &co);
 	sch_id_hex(hex, &state);
 	if (!rc)
@@ -280,6 +281,37 @@ out:
 	sch_buf_release(&text);
 }
 
+/*
+ * Names on stderr every directory of migrations/ that is not committed,
+ * or whose files differ from the revision it was committed as: a plan
+ * runs stored revisions only, so neither is what will run. Returns how
+ * many there are.
+ */
+static size_t warn_dirty(struct sch_ctx *ctx)
+{
+	struct sch_strlist ed = { 0 }, un = { 0 };
+	size_t n;
+
+	if (sch_wt_scan_edits(ctx->txn, ctx->migrations, &ed, &un))
+		return 0;
+	for (size_t i = 0; i < un.n; i++)
+		sch_ui_warn("%s/%s is not committed: no plan includes it",
+			    ctx->migrations, un.v[i]);
+	for (size_t i = 0; i < ed.n; i++)
+		sch_ui_warn("%s/%s was edited after its commit: the committed "
+			    "revision runs, not these files", ctx->migrations,
+			    ed.v[i]);
+	n = un.n + ed.n;
+	if (n)
+		sch_ui_hint("record %s with 'schema commit'%s",
+			    n == 1 ? "it" : "them",
+			    ed.n ? " (an edited directory: 'schema commit "
+				   "--new-revision')" : "");
+	sch_strlist_release(&ed);
+	sch_strlist_release(&un);
+	return n;
+}
+
 static const char *verb_of(int mode)
 {
 	return mode == SCH_PLAN_MIGRATE ? "migrate"
@@ -303,6 +335,7 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 	json_t *pj = NULL;
 	struct sch_id backup;
 	char backup_hex[SCH_HEX_LEN + 1] = "";
+	size_t ndirty;
 	int rc;
 
 	memset(&reg, 0, sizeof(reg));
@@ -310,6 +343,25 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 	rc = sch_target_policy(&pol, &ctx->config, o->env, o->url);
 	if (rc)
 		goto out;
+	ndirty = warn_dirty(ctx);
+	if (ndirty && pol.require_clean && !o->allow_dirty) {
+		if (o->dry_run || o->sql) {
+			fprintf(stderr, "schema: note: a %s on %s would be "
+				"refused while these are not committed "
+				"(require-clean)\n", verb, pol.name);
+		} else {
+			rc = sch_error_set(SCH_EREFUSED, "%s on %s refused: "
+					   "%zu director%s of %s %s "
+					   "uncommitted or edited "
+					   "(require-clean)", verb, pol.name,
+					   ndirty, ndirty == 1 ? "y" : "ies",
+					   ctx->migrations,
+					   ndirty == 1 ? "is" : "are");
+			sch_error_hint("commit with 'schema commit', or run "
+				       "with --allow-dirty");
+			goto out;
+		}
+	}
 	if (o->sql) {
 		/* Offline: the database is assumed to hold --from (default
 		 * nothing). */
@@ -449,7 +501,7 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 	{
 		char *what = xasprintf("%s: %zu down, %zu up", verb, plan.ndown,
 				       plan.nup);
-		rc = sch_target_confirm(&pol, o->yes, what);
+		rc = sch_cmd_confirm(&pol, o->yes, what);
 		free(what);
 		if (rc)
 			goto out;
@@ -474,7 +526,7 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 		sch_buf_addch(&planbuf, '\n');
 		free(s);
 	}
-	rc = sch_hook_run(ctx, "pre-checkout", planbuf.ptr, planbuf.len);
+	rc = sch_hook_run(ctx->repo, ctx->root, "pre-checkout", planbuf.ptr, planbuf.len);
 	if (rc) {
 		rc = sch_error_wrap(rc, "%s aborted before any change", verb);
 		goto out;
@@ -509,7 +561,7 @@ int sch_checkout_run(struct sch_ctx *ctx, struct sch_run_opts *o)
 	if (!rc)
 		record_state(ctx, pg, &reg, &g, &applied, &plan);
 	if (!rc) {
-		if (sch_hook_run(ctx, "post-checkout", planbuf.ptr, planbuf.len))
+		if (sch_hook_run(ctx->repo, ctx->root, "post-checkout", planbuf.ptr, planbuf.len))
 			sch_ui_warn("%s", sch_error_msg());
 	}
 out:
@@ -541,6 +593,7 @@ int sch_run_parse(struct sch_run_opts *o, int argc, char **argv,
 		{ "yes", no_argument, NULL, 'y' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "lock-timeout", required_argument, NULL, 'L' },
+		{ "allow-dirty", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static char *rel[16];
@@ -577,6 +630,7 @@ int sch_run_parse(struct sch_run_opts *o, int argc, char **argv,
 		case 'f': o->from = optarg; break;
 		case 'y': o->yes = 1; break;
 		case 'q': o->quiet = 1; break;
+		case 'D': o->allow_dirty = 1; break;
 		case 'L':
 			if (sch_duration_parse(optarg, &o->lock_timeout_ms))
 				return sch_error_set(SCH_EUSAGE, "--lock-timeout "

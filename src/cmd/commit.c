@@ -15,6 +15,8 @@
 #include "schema/revspec.h"
 #include "schema/scratch.h"
 #include "schema/sign.h"
+#include "schema/sqlparse.h"
+#include "schema/statediff.h"
 #include "schema/ui.h"
 #include "schema/worktree.h"
 
@@ -38,6 +40,21 @@ static char *recorded_name(struct sch_txn *t, const struct sch_id *id)
 	sch_cursor_close(c);
 	return name;
 }
+
+/* The revision directory `name` was committed as; 1 when there is one. */
+static int recorded_id(struct sch_id *out, struct sch_txn *t, const char *name)
+{
+	const void *v;
+	size_t vl;
+
+	if (sch_kv_get(t, SCH_DB_WORKTREE, name, strlen(name), &v, &vl) ||
+	    vl != SCH_ID_LEN)
+		return 0;
+	memcpy(out->b, v, SCH_ID_LEN);
+	return 1;
+}
+
+static int meta_add_line(const char *dir, const char *name, const char *line);
 
 /* Entries in an order where parents (within the worktree) come first. */
 static size_t wt_order(const struct sch_wt *wt, size_t **out)
@@ -131,6 +148,44 @@ static int descends(struct sch_txn *t, const struct sch_wt *wt,
 	return hit;
 }
 
+/*
+ * Every script of a revision this commit stores must be UTF-8 and parse
+ * with the server's grammar, whatever the checks (--no-check, SCHEMA_CHECK
+ * =0): a broken script is never stored. A script that holds no statement
+ * (still the template of `schema new`) is stored with a warning, except
+ * in a merge, whose scripts often have nothing to do.
+ */
+static int check_scripts(const struct sch_ctx *ctx,
+			 const struct sch_wt_entry *e)
+{
+	static const char *const files[] = { "up.sql", "down.sql",
+					     "verify.sql" };
+	const struct sch_buf *text[] = { &e->up, &e->down, &e->verify };
+	int rc = 0;
+
+	for (int i = 0; i < 3 && !rc; i++) {
+		struct sch_sql_script s;
+		char *path;
+		if (i == 2 && !e->has_verify)
+			continue;
+		path = xasprintf("%s/%s/%s", ctx->migrations, e->name, files[i]);
+		rc = sch_sql_split(&s, path, text[i]->ptr, text[i]->len);
+		if (rc)
+			sch_error_hint("fix %s/%s and commit again", e->name,
+				       files[i]);
+		else if (!s.n && i < 2 && e->rev.nparents < 2)
+			sch_ui_warn("%s holds no statement (still the template "
+				    "of 'schema new'?): committed as a no-op",
+				    path);
+		sch_sql_script_release(&s);
+		free(path);
+	}
+	return rc;
+}
+
+/* How many lines of the two states an irreversibility message shows. */
+#define DIFF_LINES 20
+
 /* The objects a check names, at most three. */
 static void name_objects(struct sch_buf *out, const struct sch_strlist *l)
 {
@@ -161,10 +216,9 @@ static int check_merge(struct sch_mergecheck *out, struct sch_scratch *s,
 			       "one side with a new revision so that both "
 			       "orders apply");
 	} else if (mc.column_order) {
-		name_objects(&what, &mc.orders);
-		sch_ui_warn("merge %s: the two orders of its sides give %s "
-			    "their columns in different orders", e->name,
-			    what.ptr);
+		sch_ui_warn("merge %s: the two orders of its sides give "
+			    "columns in different orders: %s", e->name,
+			    mc.column_orders.ptr);
 	} else if (mc.differ) {
 		name_objects(&what, &mc.orders);
 		rc = sch_error_set(SCH_ECONFLICT, "merge %s does not resolve the "
@@ -186,8 +240,8 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 {
 	struct sch_scratch s;
 	struct sch_strlist bad = { 0 };
-	struct sch_buf first = SCH_BUF_INIT;
-	int rc = sch_scratch_open(&s, ctx);
+	struct sch_buf first = SCH_BUF_INIT, diff = SCH_BUF_INIT;
+	int rc = sch_scratch_open(&s, &ctx->config, ctx->repo);
 
 	if (rc == SCH_ENOTFOUND && o->check != SCH_CHECK_REQUIRE) {
 		/* nothing to check on: stored unchecked, and said so */
@@ -223,8 +277,7 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 		if (rc == SCH_ECHECK) {
 			rc = sch_error_wrap(SCH_ECHECK, "%s does not apply on "
 					    "the scratch database", e->name);
-			sch_error_hint("fix the script, or commit with "
-				       "--no-check to store it unchecked");
+			sch_error_hint("fix the script and commit again");
 		}
 		if (!rc)
 			rc = sch_state_record(ctx->txn, &e->id,
@@ -236,8 +289,15 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 		    (!sch_id_cmp(&c.back, &mc.pre[0]) ||
 		     !sch_id_cmp(&c.back, &mc.pre[1])))
 			c.reversible = 1;
-		if (!rc && !c.reversible &&
+		if (!rc && !c.reversible && c.column_order &&
 		    !sch_rev_has_flag(&e->rev, "irreversible")) {
+			/* a column dropped and added back comes last: nothing
+			 * in PostgreSQL puts it back in its place */
+			sch_ui_warn("%s: after up.sql and down.sql only the "
+				    "order of columns differs from the parent's "
+				    "state: %s", e->name, c.orders.ptr);
+		} else if (!rc && !c.reversible &&
+			   !sch_rev_has_flag(&e->rev, "irreversible")) {
 			sch_strlist_push(&bad, e->name);
 			if (!first.len) {
 				sch_buf_addf(&first, "%s is not reversible: "
@@ -247,6 +307,8 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 				sch_buf_addf(&first, " differ%s from the "
 					     "parent's state",
 					     c.differ.n == 1 ? "s" : "");
+				sch_buf_add(&diff, c.diff.ptr, c.diff.len);
+				sch_statediff_clip(&diff, DIFF_LINES);
 			}
 		}
 		sch_revcheck_release(&c);
@@ -256,6 +318,11 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 		if (bad.n > 1)
 			sch_buf_addf(&first, " (and %zu more revision%s)",
 				     bad.n - 1, bad.n == 2 ? "" : "s");
+		/* the differing lines of the two states, below the message */
+		while (diff.len && diff.ptr[diff.len - 1] == '\n')
+			sch_buf_truncate(&diff, diff.len - 1);
+		if (diff.len)
+			sch_buf_addf(&first, ":\n%s", diff.ptr);
 		rc = sch_error_set(SCH_ECHECK, "%s", first.ptr);
 		if (o->irreversible && irrev) {
 			for (size_t i = 0; i < bad.n; i++)
@@ -268,6 +335,58 @@ static int check_new(struct sch_ctx *ctx, const struct sch_wt *wt,
 	}
 	sch_strlist_release(&bad);
 	sch_buf_release(&first);
+	sch_buf_release(&diff);
+	return rc;
+}
+
+struct branch_tip {
+	char *name;
+	struct sch_id id;
+};
+struct branch_tips {
+	struct branch_tip *v;
+	size_t n;
+};
+
+static int collect_tip(const char *name, const struct sch_id *id, void *arg)
+{
+	struct branch_tips *l = arg;
+
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n].name = xstrdup(name);
+	l->v[l->n++].id = *id;
+	return 0;
+}
+
+/*
+ * A branch whose tip a revision stored now supersedes moves to that
+ * revision, as the current branch does: the superseded one is on no
+ * branch any more.
+ */
+static int move_superseded(struct sch_txn *t, const struct sch_wt *wt,
+			   const uint8_t *stored, int quiet)
+{
+	struct branch_tips tips = { 0 };
+	int rc = sch_ref_each(t, "heads/", collect_tip, &tips);
+
+	for (size_t i = 0; i < tips.n && !rc; i++)
+		for (size_t k = 0; k < wt->n; k++) {
+			char sh[SCH_SHORT_LEN + 1], old[SCH_SHORT_LEN + 1];
+			if (!stored[k] ||
+			    !sch_rev_supersedes(&wt->e[k].rev, &tips.v[i].id))
+				continue;
+			rc = sch_ref_write(t, tips.v[i].name, &wt->e[k].id,
+					   "commit: supersedes its tip");
+			sch_id_short(sh, &wt->e[k].id);
+			sch_id_short(old, &tips.v[i].id);
+			if (!rc && !quiet)
+				printf("%s -> %s (supersedes %s)\n",
+				       tips.v[i].name + 6, sh, old);
+			break;
+		}
+	for (size_t i = 0; i < tips.n; i++)
+		free(tips.v[i].name);
+	free(tips.v);
 	return rc;
 }
 
@@ -303,20 +422,47 @@ int sch_commit_worktree(struct sch_ctx *ctx, const struct sch_commit_opts *o,
 	if (have_head)
 		head_dir = recorded_name(t, &head);
 
-	/* Directories edited after their commit. */
+	/* Directories edited after their commit: refused, or with
+	 * --new-revision recorded as revisions that supersede the ones they
+	 * were committed as. A directory whose meta already supersedes its
+	 * committed revision (re-recorded in another clone) is not edited. */
 	{
 		struct sch_wt_entry *first = NULL, *direct = NULL;
 		size_t nedit = 0;
 		for (size_t i = 0; i < wt.n; i++) {
 			struct sch_wt_entry *e = &wt.e[i];
+			struct sch_id old;
 			int own;
-			if (!sch_wt_edited(t, e, &own))
+			if (!sch_wt_edited(t, e, &own) ||
+			    (recorded_id(&old, t, e->name) &&
+			     sch_rev_supersedes(&e->rev, &old)))
 				continue;
 			nedit++;
 			if (!first)
 				first = e;
 			if (!direct && own)
 				direct = e;
+			if (new_revision && recorded_id(&old, t, e->name)) {
+				char hex[SCH_HEX_LEN + 1], *line;
+				sch_id_hex(hex, &old);
+				line = xasprintf("supersedes %s", hex);
+				rc = meta_add_line(ctx->migrations, e->name, line);
+				free(line);
+				if (rc)
+					goto out;
+				fprintf(stderr, "schema: note: %s/%s/meta: "
+					"supersedes %.12s\n", ctx->migrations,
+					e->name, hex);
+			}
+		}
+		if (nedit && new_revision) {
+			/* the supersedes lines change the ids: read again */
+			sch_wt_release(&wt);
+			rc = sch_wt_load(&wt, ctx->migrations);
+			if (!rc)
+				rc = sch_wt_resolve(&wt, t);
+			if (rc)
+				goto out;
 		}
 		if (nedit && !new_revision) {
 			struct sch_wt_entry *e = direct ? direct : first;
@@ -345,7 +491,9 @@ int sch_commit_worktree(struct sch_ctx *ctx, const struct sch_commit_opts *o,
 		struct sch_wt_entry *e = &wt.e[order[i]];
 		char sh[SCH_SHORT_LEN + 1];
 		if (!sch_object_exists(t, &e->id)) {
-			rc = sch_wt_store(t, e);
+			rc = check_scripts(ctx, e);
+			if (!rc)
+				rc = sch_wt_store(t, e);
 			if (!rc)
 				rc = sch_graph_note_stored(t, &e->id, &e->rev);
 			if (!rc && sign)
@@ -418,6 +566,9 @@ int sch_commit_worktree(struct sch_ctx *ctx, const struct sch_commit_opts *o,
 			    "where it is", branch.ptr, tips.ptr);
 		sch_ui_hint("merge them with 'schema merge A B -m MESSAGE'");
 	}
+	rc = move_superseded(t, &wt, stored, quiet);
+	if (rc)
+		goto out;
 	if (!nstored && ncand == 0 && !quiet)
 		printf("nothing to commit\n");
 	else if (nstored && ncand == 0 && !quiet)
@@ -437,9 +588,9 @@ out:
 	return rc;
 }
 
-/* Adds "flag irreversible" to the headers of dir/name/meta, through a
- * temporary file renamed into place. */
-static int flag_meta(const char *dir, const char *name)
+/* Adds the header line `line` (without its newline) at the end of the
+ * headers of dir/name/meta, through a temporary file renamed into place. */
+static int meta_add_line(const char *dir, const char *name, const char *line)
 {
 	char *path = xasprintf("%s/%s/meta", dir, name);
 	char *tmp = xasprintf("%s/%s/.meta.tmp", dir, name);
@@ -457,18 +608,26 @@ static int flag_meta(const char *dir, const char *name)
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		sch_buf_add(&in, chunk, n);
 	fclose(f);
-	/* headers end at the first empty line */
-	sep = in.len && in.ptr[0] == '\n' ? in.ptr : strstr(in.ptr, "\n\n");
-	if (sep) {
-		size_t at = (size_t)(sep - in.ptr) + (sep == in.ptr ? 0 : 1);
+	/* headers end at the first empty line (a lone CR counts as empty,
+	 * as in sch_meta_parse) */
+	for (sep = in.ptr; sep < in.ptr + in.len;) {
+		const char *nl = memchr(sep, '\n', in.len - (size_t)(sep - in.ptr));
+		if (!nl)
+			break;
+		if (nl == sep || (nl == sep + 1 && *sep == '\r'))
+			break;
+		sep = nl + 1;
+	}
+	if (sep < in.ptr + in.len) {
+		size_t at = (size_t)(sep - in.ptr);
 		sch_buf_add(&out, in.ptr, at);
-		sch_buf_addstr(&out, "flag irreversible\n");
+		sch_buf_addf(&out, "%s\n", line);
 		sch_buf_add(&out, in.ptr + at, in.len - at);
 	} else {
 		sch_buf_add(&out, in.ptr, in.len);
 		if (in.len && in.ptr[in.len - 1] != '\n')
 			sch_buf_addch(&out, '\n');
-		sch_buf_addstr(&out, "flag irreversible\n");
+		sch_buf_addf(&out, "%s\n", line);
 	}
 	f = fopen(tmp, "wb");
 	if (!f || fwrite(out.ptr, 1, out.len, f) != out.len) {
@@ -508,7 +667,7 @@ SCH_CMD(commit)
 	struct sch_strlist irrev = { 0 };
 
 	memset(&o, 0, sizeof(o));
-	rc = sch_scratch_enabled(&o.check, ctx);
+	rc = sch_scratch_enabled(&o.check, &ctx->config);
 	if (rc)
 		return rc;
 	o.mergecheck = 1;
@@ -550,7 +709,7 @@ SCH_CMD(commit)
 			return rc;
 		o.sign = &key;
 	}
-	rc = sch_hook_run(ctx, "pre-commit", NULL, 0);
+	rc = sch_hook_run(ctx->repo, ctx->root, "pre-commit", NULL, 0);
 	if (!rc)
 		rc = sch_commit_worktree(ctx, &o, &irrev);
 	if (rc == SCH_ECHECK && irrev.n) {
@@ -560,7 +719,8 @@ SCH_CMD(commit)
 		ctx->txn = NULL;
 		rc = sch_txn_begin(&ctx->txn, ctx->store, 1);
 		for (size_t i = 0; i < irrev.n && !rc; i++) {
-			rc = flag_meta(ctx->migrations, irrev.v[i]);
+			rc = meta_add_line(ctx->migrations, irrev.v[i],
+					   "flag irreversible");
 			if (!rc)
 				fprintf(stderr, "schema: note: %s/%s/meta: flagged "
 					"irreversible\n", ctx->migrations,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "schema/cmd.h"
+#include "schema/worktree.h"
 #include "schema/error.h"
 #include "schema/graph.h"
 #include "schema/plan.h"
@@ -13,22 +14,6 @@
 #include "schema/target.h"
 #include "schema/ui.h"
 
-int sch_cmd_read_target(struct sch_ctx *ctx, const char *url, const char *env,
-			struct sch_envpol *pol, struct sch_pg **pg,
-			struct sch_reg *reg, struct sch_applied_set *applied,
-			int scripts)
-{
-	int rc = sch_target_policy(pol, &ctx->config, env, url);
-
-	memset(reg, 0, sizeof(*reg));
-	memset(applied, 0, sizeof(*applied));
-	if (!rc)
-		rc = sch_target_connect(pg, pol);
-	if (rc)
-		return rc;
-	sch_reg_init(reg, *pg, sch_config_get(&ctx->config, "core.registry"));
-	return sch_reg_load(reg, applied, scripts);
-}
 
 SCH_CMD(current)
 {
@@ -53,7 +38,7 @@ SCH_CMD(current)
 	env = ta.env;
 	json = ta.json;
 	full = ta.full;
-	rc = sch_cmd_read_target(ctx, url, env, &pol, &pg, &reg, &applied, 0);
+	rc = sch_target_read(&ctx->config, url, env, &pol, &pg, &reg, &applied, 0);
 	if (!rc)
 		rc = sch_plan_graph(&g, ctx->txn, &applied, &none);
 	if (rc)
@@ -66,7 +51,7 @@ SCH_CMD(current)
 		const struct sch_gnode *nd = &g.nodes[sch_graph_find(&g, &heads.v[i])];
 		struct sch_buf subj = SCH_BUF_INIT;
 		char hex[SCH_HEX_LEN + 1];
-		char *name = sch_cmd_dir_name(ctx->txn, &nd->id);
+		char *name = sch_wt_dir_name(ctx->txn, &nd->id);
 		sch_rev_subject(&subj, &nd->rev);
 		if (json) {
 			json_t *o = json_object();

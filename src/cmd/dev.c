@@ -189,7 +189,7 @@ SCH_CMD(dev)
 		} else {
 			struct sch_dev_use use;
 			long idle;
-			rc = sch_cmd_idle_stop(ctx, &idle);
+			rc = sch_dev_idle_stop(&ctx->config, &idle);
 			if (!rc)
 				rc = dev_rc(sch_dev_acquire(&use, ctx->repo, idle,
 							    0, NULL));

@@ -18,11 +18,6 @@
 #include "schema/statediff.h"
 #include "schema/target.h"
 
-void sch_cmd_catalog_opts(struct sch_catalog_opts *o, const struct sch_ctx *ctx)
-{
-	o->registry = sch_config_get(&ctx->config, "core.registry");
-	o->schemas = sch_config_get(&ctx->config, "core.schemas");
-}
 
 int sch_cmd_applied_state(struct sch_id *out, struct sch_ctx *ctx,
 			  struct sch_reg *reg, const struct sch_idlist *heads)
@@ -52,7 +47,7 @@ int sch_cmd_drift(struct sch_strlist *changed, struct sch_id *rec,
 
 	if (rc <= 0)
 		return rc;
-	sch_cmd_catalog_opts(&co, ctx);
+	sch_catalog_opts_config(&co, &ctx->config);
 	rc = sch_catalog_state(live, &lt, NULL, reg->pg, &co);
 	/* without the recorded text the objects cannot be named */
 	if (!rc && sch_id_cmp(rec, live) &&
@@ -262,10 +257,10 @@ SCH_CMD(diff)
 				   "[--live] [--url URL | --env NAME]");
 		goto out;
 	}
-	sch_cmd_catalog_opts(&co, ctx);
+	sch_catalog_opts_config(&co, &ctx->config);
 	if (nargs < 2) {
 		/* The other side is the live database. */
-		rc = sch_cmd_read_target(ctx, url, env, &pol, &pg, &reg,
+		rc = sch_target_read(&ctx->config, url, env, &pol, &pg, &reg,
 					 &applied, 0);
 		if (rc)
 			goto out;
@@ -365,7 +360,7 @@ SCH_CMD(state)
 		}
 		env = argv[optind];
 	}
-	sch_cmd_catalog_opts(&co, ctx);
+	sch_catalog_opts_config(&co, &ctx->config);
 	rc = sch_target_policy(&pol, &ctx->config, env, url);
 	if (!rc)
 		rc = sch_target_connect(&pg, &pol);

@@ -15,7 +15,7 @@
 struct obj {
 	struct sch_id id;
 	enum sch_otype type; /* SCH_OBJ_NONE when unreadable */
-	uint8_t child;	     /* named as parent by a revision */
+	uint8_t child;	     /* named as parent (or superseded) by a revision */
 };
 
 struct link {
@@ -200,6 +200,9 @@ SCH_CMD(fsck)
 			for (size_t i = 0; i < r.ndepends; i++)
 				add_link(&f, &o->id, &r.depends[i], SCH_OBJ_REV,
 					 "depends");
+			for (size_t i = 0; i < r.nsupersedes; i++)
+				add_link(&f, &o->id, &r.supersedes[i],
+					 SCH_OBJ_REV, "supersedes");
 			add_link(&f, &o->id, &r.up, SCH_OBJ_BLOB, "up");
 			add_link(&f, &o->id, &r.down, SCH_OBJ_BLOB, "down");
 			if (r.has_verify)
@@ -273,6 +276,9 @@ SCH_CMD(fsck)
 		struct obj *o = lookup(&f, &l->to);
 		char hex[SCH_HEX_LEN + 1];
 		sch_id_hex(hex, &l->from);
+		/* a superseded revision need not be stored */
+		if (!o && !strcmp(l->what, "supersedes"))
+			continue;
 		if (!o) {
 			problem(&f, "missing", &l->to, "%s", "");
 			printf("  (%s of %s %s)\n", l->what,
@@ -283,8 +289,9 @@ SCH_CMD(fsck)
 			problem(&f, "wrong-type", &l->to, "%s", "");
 			printf("  (%s of %s %s)\n", l->what,
 			       is_snap_link(l) ? "snapshot" : "revision", hex);
-		} else if (!strcmp(l->what, "parent")) {
-			o->child = 1;
+		} else if (!strcmp(l->what, "parent") ||
+			   !strcmp(l->what, "supersedes")) {
+			o->child = 1; /* not a head */
 		}
 	}
 	/* References. */

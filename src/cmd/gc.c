@@ -169,6 +169,10 @@ static int walk(struct gc *g, struct sch_txn *t)
 				reach(g, &r.parents[i], SCH_OBJ_REV);
 			for (size_t i = 0; i < r.ndepends; i++)
 				reach(g, &r.depends[i], SCH_OBJ_REV);
+			/* kept while stored, so log can name what a revision
+			 * replaced; it need not be stored at all */
+			for (size_t i = 0; i < r.nsupersedes; i++)
+				reach(g, &r.supersedes[i], SCH_OBJ_REV);
 			reach(g, &r.up, SCH_OBJ_BLOB);
 			reach(g, &r.down, SCH_OBJ_BLOB);
 			if (r.has_verify)

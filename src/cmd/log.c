@@ -287,53 +287,6 @@ static int lazy_walk(struct sch_graph *g, const struct sch_idlist *starts,
 	return rc;
 }
 
-static json_t *id_array(const struct sch_id *ids, size_t n)
-{
-	json_t *a = json_array();
-	char hex[SCH_HEX_LEN + 1];
-
-	for (size_t i = 0; i < n; i++) {
-		sch_id_hex(hex, &ids[i]);
-		json_array_append_new(a, json_string(hex));
-	}
-	return a;
-}
-
-static json_t *str_array(char **v, size_t n)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
-}
-
-json_t *sch_log_rev_json(const struct sch_id *id, const struct sch_rev *r,
-			 const char *deco)
-{
-	json_t *o = json_object();
-	char hex[SCH_HEX_LEN + 1];
-	struct sch_buf subj = SCH_BUF_INIT;
-
-	sch_id_hex(hex, id);
-	json_object_set_new(o, "id", json_string(hex));
-	json_object_set_new(o, "parents", id_array(r->parents, r->nparents));
-	json_object_set_new(o, "depends", id_array(r->depends, r->ndepends));
-	json_object_set_new(o, "labels", str_array(r->labels, r->nlabels));
-	json_object_set_new(o, "flags", str_array(r->flags, r->nflags));
-	json_object_set_new(o, "author", r->author ? json_string(r->author)
-						   : json_null());
-	json_object_set_new(o, "time", json_integer(r->time));
-	json_object_set_new(o, "tz", json_string(r->tz[0] ? r->tz : "+0000"));
-	sch_rev_subject(&subj, r);
-	json_object_set_new(o, "subject", json_string(subj.ptr));
-	json_object_set_new(o, "message", json_string(r->message));
-	if (deco)
-		json_object_set_new(o, "refs", json_string(deco));
-	sch_buf_release(&subj);
-	return o;
-}
-
 SCH_CMD(log)
 {
 	static const struct option opts[] = {
@@ -483,7 +436,7 @@ print:
 
 		sch_cmd_decoration(&deco, ctx->txn, &nd->id);
 		if (json) {
-			json_t *o = sch_log_rev_json(&nd->id, &nd->rev,
+			json_t *o = sch_rev_json(&nd->id, &nd->rev,
 						     deco.len ? deco.ptr : NULL);
 			json_array_append_new(arr, o);
 			rc = sch_cmd_sigs_json(o, ctx->txn, &tr, &nd->id);
@@ -550,6 +503,21 @@ print:
 				}
 				fputc('\n', f);
 			}
+			for (size_t k = 0; k < nd->rev.nsupersedes; k++) {
+				char sh[SCH_SHORT_LEN + 1];
+				struct sch_rev old;
+				sch_id_short(sh, &nd->rev.supersedes[k]);
+				fprintf(f, "%sSupersedes: %s", prefix.ptr, sh);
+				/* what it replaced, when still stored */
+				if (sch_rev_load(&old, ctx->txn,
+						 &nd->rev.supersedes[k]) == 0) {
+					sch_rev_subject(&subj, &old);
+					fprintf(f, " %s", subj.ptr);
+					sch_rev_release(&old);
+				}
+				fputc('\n', f);
+			}
+			sch_rev_subject(&subj, &nd->rev);
 			if (nd->rev.author) {
 				format_date(date, sizeof(date), nd->rev.time,
 					    nd->rev.tz);

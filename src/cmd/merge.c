@@ -123,7 +123,7 @@ SCH_CMD(merge)
 	sch_meta_init(&m);
 	memset(&mc, 0, sizeof(mc));
 	memset(&wt, 0, sizeof(wt));
-	rc = sch_scratch_enabled(&check, ctx);
+	rc = sch_scratch_enabled(&check, &ctx->config);
 	if (rc)
 		goto out;
 	optind = 0;
@@ -225,7 +225,7 @@ SCH_CMD(merge)
 	sch_wt_next_name(&name, &wt, message);
 	if (check) {
 		struct sch_scratch s;
-		rc = sch_scratch_open(&s, ctx);
+		rc = sch_scratch_open(&s, &ctx->config, ctx->repo);
 		if (rc == SCH_ENOTFOUND && check != SCH_CHECK_REQUIRE) {
 			sch_cmd_unchecked_warning("the merge was not checked");
 			rc = 0;
@@ -249,15 +249,11 @@ SCH_CMD(merge)
 		rc = conflict(ctx, &name, &m, &mc);
 		goto out;
 	}
-	if (mc.column_order) {
-		struct sch_buf what = SCH_BUF_INIT;
-		sch_strlist_join(&what, &mc.orders, mc.orders.n);
-		sch_ui_warn("the two orders of the sides give %s their columns "
-			    "in different orders; databases upgraded through "
+	if (mc.column_order)
+		sch_ui_warn("the two orders of the sides give columns in "
+			    "different orders: %s; databases upgraded through "
 			    "either branch will differ in column order only",
-			    what.ptr);
-		sch_buf_release(&what);
-	}
+			    mc.column_orders.ptr);
 	sch_buf_addf(&up, "-- Merge of %s and %s: nothing to reconcile.\n",
 		     m.parents[0], m.parents[1]);
 	rc = sch_wt_create(ctx->migrations, name.ptr, &m, up.ptr, up.ptr);
@@ -275,7 +271,7 @@ SCH_CMD(merge)
 		remove_dir(dir);
 		goto out;
 	}
-	rc = sch_hook_run(ctx, "post-merge", name.ptr, name.len);
+	rc = sch_hook_run(ctx->repo, ctx->root, "post-merge", name.ptr, name.len);
 	if (rc) {
 		/* The merge stands; a failing post-hook is reported only. */
 		fprintf(stderr, "schema: warning: %s\n", "post-merge hook failed");

@@ -75,7 +75,7 @@ SCH_CMD(restore)
 	{
 		char *what = xasprintf("restore snapshot %.12s%s", hex,
 				       force ? " over its content" : "");
-		rc = sch_target_confirm(&pol, yes, what);
+		rc = sch_cmd_confirm(&pol, yes, what);
 		free(what);
 		if (rc)
 			goto out;

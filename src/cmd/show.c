@@ -106,7 +106,7 @@ SCH_CMD(show)
 	sch_cmd_decoration(&deco, ctx->txn, &id);
 	sch_id_hex(hex, &id);
 	if (json) {
-		o = sch_log_rev_json(&id, &r, deco.len ? deco.ptr : NULL);
+		o = sch_rev_json(&id, &r, deco.len ? deco.ptr : NULL);
 		if (find_state(&state, ctx->txn, &id)) {
 			sch_id_hex(hex, &state);
 			json_object_set_new(o, "state", json_string(hex));

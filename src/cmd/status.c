@@ -123,7 +123,7 @@ SCH_CMD(status)
 	url = ta.url;
 	env = ta.env;
 	json = ta.json;
-	rc = sch_cmd_read_target(ctx, url, env, &pol, &pg, &reg, &applied, 0);
+	rc = sch_target_read(&ctx->config, url, env, &pol, &pg, &reg, &applied, 0);
 	if (!rc)
 		rc = sch_plan_graph(&g, ctx->txn, &applied, &none);
 	if (rc)
@@ -230,7 +230,7 @@ SCH_CMD(status)
 	else {
 		printf(", head%s", heads.n > 1 ? "s" : "");
 		for (size_t i = 0; i < heads.n; i++) {
-			char *name = sch_cmd_dir_name(ctx->txn, &heads.v[i]);
+			char *name = sch_wt_dir_name(ctx->txn, &heads.v[i]);
 			sch_id_short(hex, &heads.v[i]);
 			printf(" %s%s%s%s", hex, name ? " (" : "", name ? name : "",
 			       name ? ")" : "");

@@ -614,7 +614,7 @@ static int migrate_table(struct sch_ctx *ctx, const char *name,
 	if (!a->dry_run) {
 		what = xasprintf("task migrate %s: rewrite column %s of %s",
 				 name, a->column, a->table);
-		rc = sch_target_confirm(&pol, a->yes, what);
+		rc = sch_cmd_confirm(&pol, a->yes, what);
 		if (rc)
 			goto out;
 	}

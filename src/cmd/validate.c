@@ -27,18 +27,35 @@ struct problems {
 	int json;
 };
 
-static void problem(struct problems *p, const char *what, const char *where,
-		    const char *msg)
+/* A problem; diff (may be NULL) is a unified text shown below it,
+ * indented, and as "diff" in JSON. */
+static void problem_diff(struct problems *p, const char *what,
+			 const char *where, const char *msg, const char *diff)
 {
 	json_t *o = json_object();
 
 	json_object_set_new(o, "check", json_string(what));
 	json_object_set_new(o, "where", json_string(where));
 	json_object_set_new(o, "message", json_string(msg));
+	if (diff && *diff)
+		json_object_set_new(o, "diff", json_string(diff));
 	json_array_append_new(p->arr, o);
 	p->n++;
-	if (!p->json)
-		printf("%s: %s: %s\n", what, where, msg);
+	if (p->json)
+		return;
+	printf("%s: %s: %s\n", what, where, msg);
+	for (const char *l = diff; l && *l;) {
+		const char *nl = strchr(l, '\n');
+		int n = nl ? (int)(nl - l) : (int)strlen(l);
+		printf("    %.*s\n", n, l);
+		l = nl ? nl + 1 : l + n;
+	}
+}
+
+static void problem(struct problems *p, const char *what, const char *where,
+		    const char *msg)
+{
+	problem_diff(p, what, where, msg, NULL);
 }
 
 static void check_script(struct problems *p, struct sch_txn *t,
@@ -64,18 +81,19 @@ static void check_script(struct problems *p, struct sch_txn *t,
  * (problems are recorded, not returned).
  */
 static int check_states(struct problems *p, struct sch_ctx *ctx,
-			struct sch_graph *g, size_t *nchecked)
+			struct sch_graph *g, const uint8_t *current,
+			int strict_columns, size_t *nchecked)
 {
 	struct sch_scratch s;
 	uint32_t *order = NULL;
 	size_t n;
-	int rc = sch_scratch_open(&s, ctx);
+	int rc = sch_scratch_open(&s, &ctx->config, ctx->repo);
 
 	if (rc) {
 		sch_scratch_close(&s);
 		return rc;
 	}
-	n = sch_graph_topo(g, NULL, 0, &order);
+	n = sch_graph_topo(g, current, 0, &order);
 	for (size_t i = 0; i < n && !rc; i++) {
 		const struct sch_gnode *nd = &g->nodes[order[i]];
 		struct sch_revcheck c;
@@ -83,7 +101,7 @@ static int check_states(struct problems *p, struct sch_ctx *ctx,
 		struct sch_buf msg = SCH_BUF_INIT;
 		struct sch_id rec;
 		char sh[SCH_SHORT_LEN + 1];
-		char *dir = sch_cmd_dir_name(ctx->txn, &nd->id);
+		char *dir = sch_wt_dir_name(ctx->txn, &nd->id);
 		const char *where;
 		int merged = 0;
 
@@ -119,12 +137,28 @@ static int check_states(struct problems *p, struct sch_ctx *ctx,
 		    (!sch_id_cmp(&c.back, &mc.pre[0]) ||
 		     !sch_id_cmp(&c.back, &mc.pre[1])))
 			c.reversible = 1;
-		if (!c.reversible && !sch_rev_has_flag(&nd->rev, "irreversible")) {
+		if (!c.reversible && c.column_order && !strict_columns &&
+		    !sch_rev_has_flag(&nd->rev, "irreversible")) {
+			fprintf(stderr, "schema: warning: %s: after up.sql and "
+				"down.sql only the order of columns differs "
+				"from the parent's state: %s\n", where,
+				c.orders.ptr);
+		} else if (!c.reversible && c.column_order &&
+			   !sch_rev_has_flag(&nd->rev, "irreversible")) {
+			sch_buf_reset(&msg);
+			sch_buf_addf(&msg, "down.sql brings back the parent's "
+				     "state but for the order of columns: %s",
+				     c.orders.ptr);
+			problem(p, "column-order", where, msg.ptr);
+		} else if (!c.reversible &&
+			   !sch_rev_has_flag(&nd->rev, "irreversible")) {
 			sch_buf_reset(&msg);
 			sch_buf_addstr(&msg, "down.sql does not bring back the "
 				       "parent's state: ");
 			sch_strlist_join(&msg, &c.differ, 5);
-			problem(p, "reversible", where, msg.ptr);
+			sch_statediff_clip(&c.diff, 20);
+			problem_diff(p, "reversible", where, msg.ptr,
+				     c.diff.ptr);
 		}
 		if (sch_state_lookup(&rec, ctx->txn, &nd->id,
 				     sch_pg_server_major(s.pg)) == 1 &&
@@ -185,28 +219,44 @@ SCH_CMD(validate)
 	struct problems p = { json_array(), 0, 0 };
 	struct sch_graph g;
 	struct sch_wt wt;
-	size_t nrev = 0, nchecked = 0;
+	size_t nrev = 0, nchecked = 0, nsuperseded = 0;
+	uint8_t *current = NULL;
 	struct sch_strlist unchecked = { 0 };
 	int no_scratch = 0;
 
 	memset(&wt, 0, sizeof(wt));
 	sch_graph_init(&g, ctx->txn);
 	rc = sch_cmd_target_args(&ta, argc, argv, ctx->verb,
-				 SCH_ARGS_NOSTATES);
+				 SCH_ARGS_NOSTATES | SCH_ARGS_STRICTCOLS);
 	if (rc)
 		goto out;
 	url = ta.url;
 	env = ta.env;
 	json = ta.json;
 	p.json = json;
-	/* Every stored revision's scripts parse. */
+	/* Every stored revision's scripts parse, but those another revision
+	 * supersedes: they are history, not something to apply. */
 	rc = sch_graph_add_all(&g);
 	if (rc)
 		goto out;
+	current = xmalloc(g.n + 1);
+	memset(current, 1, g.n + 1);
+	for (size_t i = 0; i < g.n; i++)
+		for (size_t k = 0; k < g.nodes[i].rev.nsupersedes; k++) {
+			long old = sch_graph_find(&g,
+						  &g.nodes[i].rev.supersedes[k]);
+			if (old >= 0)
+				current[old] = 0;
+		}
 	for (size_t i = 0; i < g.n; i++) {
 		const struct sch_gnode *nd = &g.nodes[i];
 		char sh[SCH_SHORT_LEN + 1];
-		char *name = sch_cmd_dir_name(ctx->txn, &nd->id);
+		char *name;
+		if (!current[i]) {
+			nsuperseded++;
+			continue;
+		}
+		name = sch_wt_dir_name(ctx->txn, &nd->id);
 		sch_id_short(sh, &nd->id);
 		check_script(&p, ctx->txn, &nd->rev.up, name ? name : sh, "up.sql");
 		check_script(&p, ctx->txn, &nd->rev.down, name ? name : sh,
@@ -219,7 +269,8 @@ SCH_CMD(validate)
 	}
 	/* States, on the scratch database. */
 	if (!ta.no_states && g.n) {
-		rc = check_states(&p, ctx, &g, &nchecked);
+		rc = check_states(&p, ctx, &g, current, ta.strict_column_order,
+				  &nchecked);
 		if (rc == SCH_ENOTFOUND) {
 			/* nothing to check on: say what never was */
 			sch_cmd_unchecked_warning("states were not checked");
@@ -244,7 +295,7 @@ SCH_CMD(validate)
 			if (sch_state_lookup(&rec, ctx->txn, &g.nodes[i].id, -1))
 				continue;
 			sch_id_short(sh, &g.nodes[i].id);
-			name = sch_cmd_dir_name(ctx->txn, &g.nodes[i].id);
+			name = sch_wt_dir_name(ctx->txn, &g.nodes[i].id);
 			sch_strlist_push(&unchecked, name ? name : sh);
 			if (no_scratch)
 				problem(&p, "unchecked", name ? name : sh,
@@ -324,6 +375,8 @@ SCH_CMD(validate)
 		json_t *o = json_object();
 		char *s;
 		json_object_set_new(o, "revisions", json_integer((json_int_t)nrev));
+		json_object_set_new(o, "superseded",
+				    json_integer((json_int_t)nsuperseded));
 		json_object_set_new(o, "states_checked",
 				    ta.no_states || no_scratch ? json_null()
 						 : json_integer((json_int_t)nchecked));
@@ -342,15 +395,20 @@ SCH_CMD(validate)
 		free(s);
 		json_decref(o);
 	} else {
-		fprintf(stderr, "validated %zu revisions%s: %zu problem%s\n",
+		fprintf(stderr, "validated %zu revisions%s: %zu problem%s",
 			nrev, ta.no_states || no_scratch ?
 			" (states not checked)" : "",
 			p.n, p.n == 1 ? "" : "s");
+		if (nsuperseded)
+			fprintf(stderr, " (%zu superseded, not checked)",
+				nsuperseded);
+		fputc('\n', stderr);
 	}
 	rc = p.n ? 1 : 0;
 out:
 	sch_strlist_release(&unchecked);
 	json_decref(p.arr);
+	free(current);
 	sch_wt_release(&wt);
 	sch_graph_release(&g);
 	return rc;

@@ -9,7 +9,7 @@ X="$top/migrations/tasks/scrape"
 mkdir -p "$T/r" && cd "$T/r" && "$S" init -q || { echo "not ok init"; exit 1; }
 run "$S" task
 if [[ "$err" == *"unknown command 'task'"* ]]; then
-	echo "ok # SKIP schema task is not in the command table of src/main.c yet"
+	echo "ok # SKIP schema task is not in the command table of src/cli/cli.c yet"
 	exit 0
 fi
 

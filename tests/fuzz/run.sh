@@ -40,16 +40,17 @@ cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE \
 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 -Iinclude -include include/schema/banned.h ${pg_inc:+-I$pg_inc} \
 $(pkg-config --cflags $pkgs)"
-libs="$(pkg-config --libs $pkgs) -lpg_query -lpthread -lm"
+libs="$(pkg-config --libs $pkgs) -lpg_query -lpthread -lm -ldl"
 
 # The library once, instrumented for coverage, as an archive so that each
 # target links only what it uses.
 mkdir -p "$out/obj" "$out/corpus" "$out/artifacts" "$out/logs"
-newest_header=$(ls -t include/schema/*.h store/*.h 2>/dev/null | head -n 1)
+newest_header=$(ls -t $(find include lib store src -name '*.h' 2>/dev/null) | head -n 1)
 objs=
 rebuilt=0
-for src in store/*.c src/*.c "$gen"/hooks.c "$gen"/man.c; do
-	[ "$src" = src/main.c ] && continue
+for src in $(find lib store src -name '*.c' 2>/dev/null | sort) \
+	"$gen"/hooks.c "$gen"/man.c; do
+	case $src in */main.c) continue ;; esac
 	obj="$out/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
 	objs="$objs $obj"
 	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] ||

@@ -84,6 +84,8 @@ static int lookup(const char *name, size_t len)
  * store and the heads index, as commit does; otherwise only hash it (a
  * revision known from a database's registry alone).
  */
+static const char *next_supersedes; /* for the next mkrev_in */
+
 static void mkrev_in(const char *name, int64_t time, const char *parents,
 		     const char *depends, int stored)
 {
@@ -99,6 +101,9 @@ static void mkrev_in(const char *name, int64_t time, const char *parents,
 		sch_rev_add_parent(&r, &rid[k]);
 	EACH_NAME(depends, k)
 		sch_rev_add_depends(&r, &rid[k]);
+	EACH_NAME(next_supersedes, k)
+		sch_rev_add_supersedes(&r, &rid[k]);
+	next_supersedes = NULL;
 	if (stored) {
 		cr_assert_eq(sch_object_put(&r.up, txn, SCH_OBJ_BLOB, up,
 					    strlen(up), -1), 0);
@@ -701,4 +706,59 @@ Test(plan, set_heads_names_the_tips_of_a_set)
 	sch_idlist_release(&heads);
 	sch_graph_release(&g);
 	sch_applied_set_release(&a);
+}
+
+/* ---- supersession ----
+ *
+ *   A - B - C        B2 supersedes B, C2 supersedes C (commit
+ *     \              --new-revision after an edit of B's directory)
+ *      B2 - C2
+ */
+static void reworked(void)
+{
+	mkrev("A", 1, "", "");
+	mkrev("B", 2, "A", "");
+	mkrev("C", 3, "B", "");
+	next_supersedes = "B";
+	mkrev("B2", 4, "A", "");
+	next_supersedes = "C";
+	mkrev("C2", 5, "B2", "");
+}
+
+Test(plan, migrate_reverts_what_a_target_supersedes_then_goes_up)
+{
+	reworked();
+	expect_plan(plan(MIGRATE, "A B C", "C2"), "C B", "B2 C2");
+	expect_plan(plan(MIGRATE, "A B", "C2"), "B", "B2 C2");
+	expect_plan(plan(MIGRATE, "A", "C2"), "", "B2 C2");
+	expect_plan(plan(MIGRATE, "A B2 C2", "C2"), "", "");
+	/* a target that supersedes nothing applied keeps migrate up only */
+	expect_plan(plan(MIGRATE, "A B C", "A"), "", "");
+}
+
+Test(plan, checkout_reverts_the_superseded_revisions_as_any_other)
+{
+	reworked();
+	expect_plan(plan(CHECKOUT, "A B C", "C2"), "C B", "B2 C2");
+	/* naming the old revision is still allowed */
+	expect_plan(plan(CHECKOUT, "A B2 C2", "C"), "C2 B2", "B C");
+}
+
+Test(plan, migrate_reverts_what_builds_on_a_superseded_revision)
+{
+	reworked();
+	mkrev("D", 6, "B", "");
+	expect_plan(plan(MIGRATE, "A B D", "B2"), "D B", "B2");
+}
+
+Test(plan, superseded_revisions_are_no_heads)
+{
+	struct sch_id *h = NULL;
+	size_t n = 0;
+
+	reworked();
+	cr_assert_eq(sch_graph_heads(txn, &h, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(sch_id_cmp(&h[0], &rid[lookup("C2", 2)]), 0);
+	free(h);
 }

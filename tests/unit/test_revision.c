@@ -36,11 +36,14 @@ static const char *hex_of(const char *s)
 static void full_rev(struct sch_rev *r)
 {
 	struct sch_id p1 = id_of("p1"), p2 = id_of("p2"), d = id_of("d");
+	struct sch_id s1 = id_of("s1"), s2 = id_of("s2");
 
 	sch_rev_init(r);
 	sch_rev_add_parent(r, &p1);
 	sch_rev_add_parent(r, &p2);
 	sch_rev_add_depends(r, &d);
+	sch_rev_add_supersedes(r, &s1);
+	sch_rev_add_supersedes(r, &s2);
 	r->up = id_of("up");
 	r->down = id_of("down");
 	r->verify = id_of("verify");
@@ -90,6 +93,8 @@ Test(revision, format_writes_lines_in_canonical_order)
 	sch_buf_addf(&want, "parent %s\n", hex_of("p1"));
 	sch_buf_addf(&want, "parent %s\n", hex_of("p2"));
 	sch_buf_addf(&want, "depends %s\n", hex_of("d"));
+	sch_buf_addf(&want, "supersedes %s\n", hex_of("s1"));
+	sch_buf_addf(&want, "supersedes %s\n", hex_of("s2"));
 	add_scripts(&want);
 	sch_buf_addf(&want, "verify %s\n", hex_of("verify"));
 	sch_buf_addstr(&want, "label billing\nlabel core/v2\n"
@@ -115,6 +120,10 @@ Test(revision, every_line_kind_round_trips)
 	cr_assert_eq(back.nparents, 2);
 	cr_assert_eq(sch_id_cmp(&back.parents[1], &r.parents[1]), 0);
 	cr_assert_eq(back.ndepends, 1);
+	cr_assert_eq(back.nsupersedes, 2);
+	cr_assert_eq(sch_id_cmp(&back.supersedes[1], &r.supersedes[1]), 0);
+	cr_assert(sch_rev_supersedes(&back, &r.supersedes[0]));
+	cr_assert_not(sch_rev_supersedes(&back, &r.depends[0]));
 	cr_assert_eq(sch_id_cmp(&back.up, &r.up), 0);
 	cr_assert_eq(sch_id_cmp(&back.down, &r.down), 0);
 	cr_assert(back.has_verify);
@@ -196,6 +205,17 @@ Test(revision, lines_out_of_order_are_rejected)
 	sch_buf_addf(&b, "depends %s\nparent %s\n", hex_of("d"), hex_of("p1"));
 	add_scripts(&b);
 	sch_buf_addstr(&b, "\nm\n");
+	cr_assert_eq(parse_buf(&b), SCH_ECORRUPT);
+	/* supersedes before depends, or after up */
+	sch_buf_reset(&b);
+	sch_buf_addf(&b, "supersedes %s\ndepends %s\n", hex_of("s1"),
+		     hex_of("d"));
+	add_scripts(&b);
+	sch_buf_addstr(&b, "\nm\n");
+	cr_assert_eq(parse_buf(&b), SCH_ECORRUPT);
+	sch_buf_reset(&b);
+	add_scripts(&b);
+	sch_buf_addf(&b, "supersedes %s\n\nm\n", hex_of("s1"));
 	cr_assert_eq(parse_buf(&b), SCH_ECORRUPT);
 	/* down before up */
 	sch_buf_reset(&b);

@@ -133,7 +133,7 @@ Test(scratch, reversible_revision_comes_back_to_its_parent)
 	mig("0002_b", "parent 0001_a\n", "ALTER TABLE a ADD COLUMN b text;\n",
 	    "ALTER TABLE a DROP COLUMN b;\n");
 	store_all();
-	cr_assert_eq(sch_scratch_open(&s, &ctx), 0, "%s", sch_error_msg());
+	cr_assert_eq(sch_scratch_open(&s, &ctx.config, ctx.repo), 0, "%s", sch_error_msg());
 	cr_assert_eq(sch_scratch_revcheck(&c, &s, ctx.txn, id_of("0002_b")), 0,
 		     "%s", sch_error_msg());
 	cr_assert(c.reversible);
@@ -155,7 +155,7 @@ Test(scratch, irreversible_revision_names_what_differs)
 	mig("0002_b", "parent 0001_a\n", "CREATE TABLE lost (x int);\n",
 	    "SELECT 1;\n");
 	store_all();
-	cr_assert_eq(sch_scratch_open(&s, &ctx), 0, "%s", sch_error_msg());
+	cr_assert_eq(sch_scratch_open(&s, &ctx.config, ctx.repo), 0, "%s", sch_error_msg());
 	cr_assert_eq(sch_scratch_revcheck(&c, &s, ctx.txn, id_of("0002_b")), 0,
 		     "%s", sch_error_msg());
 	cr_assert_not(c.reversible);
@@ -179,7 +179,7 @@ Test(scratch, failing_script_is_a_check_failure_with_file_and_line)
 	mig("0001_a", "", "CREATE TABLE a (id int);\nALTER TABLE nosuch ADD x int;\n",
 	    "DROP TABLE a;\n");
 	store_all();
-	cr_assert_eq(sch_scratch_open(&s, &ctx), 0, "%s", sch_error_msg());
+	cr_assert_eq(sch_scratch_open(&s, &ctx.config, ctx.repo), 0, "%s", sch_error_msg());
 	cr_assert_eq(sch_scratch_revcheck(&c, &s, ctx.txn, id_of("0001_a")),
 		     SCH_ECHECK);
 	cr_assert(strstr(sch_error_msg(), "up.sql:2") != NULL, "%s",
@@ -202,7 +202,7 @@ static void sides(struct sch_scratch *s, struct sch_mergecheck *mc,
 	mig("0002_b", "parent 0001_a\n", b_up, b_down);
 	mig("0003_c", "parent 0001_a\n", c_up, c_down);
 	store_all();
-	cr_assert_eq(sch_scratch_open(s, &ctx), 0, "%s", sch_error_msg());
+	cr_assert_eq(sch_scratch_open(s, &ctx.config, ctx.repo), 0, "%s", sch_error_msg());
 	cr_assert_eq(sch_scratch_mergecheck(mc, s, ctx.txn, id_of("0002_b"),
 					    id_of("0003_c"), NULL), 0, "%s",
 		     sch_error_msg());
@@ -273,7 +273,7 @@ Test(scratch, a_resolving_merge_script_makes_the_orders_agree)
 	    "ALTER TABLE u ALTER e TYPE varchar(30);\n",
 	    "ALTER TABLE u ALTER e TYPE varchar(20);\n");
 	store_all();
-	cr_assert_eq(sch_scratch_open(&s, &ctx), 0, "%s", sch_error_msg());
+	cr_assert_eq(sch_scratch_open(&s, &ctx.config, ctx.repo), 0, "%s", sch_error_msg());
 	cr_assert_eq(sch_scratch_mergecheck(&mc, &s, ctx.txn, id_of("0002_b"),
 					    id_of("0003_c"), id_of("0004_m")),
 		     0, "%s", sch_error_msg());
@@ -290,7 +290,7 @@ Test(scratch, close_drops_the_throwaway_database)
 	struct sch_scratch s;
 	char *db;
 
-	cr_assert_eq(sch_scratch_open(&s, &ctx), 0, "%s", sch_error_msg());
+	cr_assert_eq(sch_scratch_open(&s, &ctx.config, ctx.repo), 0, "%s", sch_error_msg());
 	db = xstrdup(s.db);
 	cr_assert(strncmp(db, "schema_check_", 13) == 0, "%s", db);
 	cr_assert_eq(db_exists(db), 1);
@@ -304,23 +304,23 @@ Test(scratch, checks_follow_schema_check_and_config)
 	int on;
 
 	setenv("SCHEMA_CHECK", "0", 1);
-	cr_assert_eq(sch_scratch_enabled(&on, &ctx), 0);
+	cr_assert_eq(sch_scratch_enabled(&on, &ctx.config), 0);
 	cr_assert_not(on);
 	setenv("SCHEMA_CHECK", "1", 1);
-	cr_assert_eq(sch_scratch_enabled(&on, &ctx), 0);
+	cr_assert_eq(sch_scratch_enabled(&on, &ctx.config), 0);
 	cr_assert(on);
 	setenv("SCHEMA_CHECK", "maybe", 1);
-	cr_assert_eq(sch_scratch_enabled(&on, &ctx), SCH_EINVAL);
+	cr_assert_eq(sch_scratch_enabled(&on, &ctx.config), SCH_EINVAL);
 	cr_assert(strstr(sch_error_msg(), "'maybe'") != NULL);
 	unsetenv("SCHEMA_CHECK");
 	sch_config_set(&ctx.config, "commit.check", "false");
-	cr_assert_eq(sch_scratch_enabled(&on, &ctx), 0);
+	cr_assert_eq(sch_scratch_enabled(&on, &ctx.config), 0);
 	cr_assert_not(on);
 	sch_config_set(&ctx.config, "commit.check", "require");
-	cr_assert_eq(sch_scratch_enabled(&on, &ctx), 0);
+	cr_assert_eq(sch_scratch_enabled(&on, &ctx.config), 0);
 	cr_assert_eq(on, SCH_CHECK_REQUIRE);
 	sch_config_set(&ctx.config, "commit.check", "sometimes");
-	cr_assert_eq(sch_scratch_enabled(&on, &ctx), SCH_EPARSE);
+	cr_assert_eq(sch_scratch_enabled(&on, &ctx.config), SCH_EPARSE);
 }
 
 Test(scratch, dev_url_encodes_the_socket_directory)

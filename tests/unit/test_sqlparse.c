@@ -187,7 +187,7 @@ Test(sqlparse, syntax_error_names_file_and_line)
 
 	cr_assert_eq(sch_sql_split(&s, "up.sql", sql, strlen(sql)), SCH_EPARSE);
 	cr_assert_str_eq(sch_error_msg(),
-			 "up.sql:4: syntax error at or near \"a\"");
+			 "up.sql:4:7: syntax error at or near \"a\"");
 	cr_assert_eq(s.n, 0);
 	cr_assert_null(s.stmts);
 	cr_assert_eq(sch_sql_check("up.sql", sql, strlen(sql)), SCH_EPARSE);
@@ -201,7 +201,7 @@ Test(sqlparse, syntax_error_line_counts_characters_not_bytes)
 
 	cr_assert_eq(sch_sql_check(NULL, sql, strlen(sql)), SCH_EPARSE);
 	cr_assert_str_eq(sch_error_msg(),
-			 "<sql>:2: syntax error at or near \";\"");
+			 "<sql>:2:11: syntax error at or near \";\"");
 }
 
 Test(sqlparse, unterminated_quote_is_a_syntax_error)
@@ -209,7 +209,7 @@ Test(sqlparse, unterminated_quote_is_a_syntax_error)
 	const char *sql = "select 1;\nselect $$never closed;\n\n";
 
 	cr_assert_eq(sch_sql_check("f.sql", sql, strlen(sql)), SCH_EPARSE);
-	cr_assert(strstr(sch_error_msg(), "f.sql:2: unterminated"), "%s",
+	cr_assert(strstr(sch_error_msg(), "f.sql:2:8: unterminated"), "%s",
 		  sch_error_msg());
 }
 
@@ -446,7 +446,8 @@ Test(sqlparse, needs_notx_refuses_transaction_control)
 	sql = "select 1 +;";
 	cr_assert_eq(sch_sql_needs_notx(&n, "y.sql", sql, strlen(sql), 15),
 		     SCH_EPARSE);
-	cr_assert(strstr(sch_error_msg(), "y.sql:1: syntax error"));
+	cr_assert(strstr(sch_error_msg(), "y.sql:1:11: syntax error"), "%s",
+		  sch_error_msg());
 }
 
 Test(sqlparse, classify_refuses_a_script_it_did_not_split)

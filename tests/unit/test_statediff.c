@@ -100,3 +100,38 @@ Test(statediff, column_order_alone_is_told_apart)
 	cr_assert_not(sch_statediff_column_order_only(a, strlen(a), d,
 						      strlen(d)));
 }
+
+Test(statediff, column_orders_name_each_table_and_both_orders)
+{
+	const char *a = "table public.t\n  column id integer\n  column \"b c\" int\n"
+			"  column c int\n"
+			"table public.u\n  column x int\n"
+			"table public.w\n  column p int\n  column q int\n";
+	const char *b = "table public.t\n  column id integer\n  column c int\n"
+			"  column \"b c\" int\n"
+			"table public.u\n  column x int\n"
+			"table public.w\n  column q int\n  column p int\n";
+	struct sch_buf out = SCH_BUF_INIT;
+
+	cr_assert_eq(sch_statediff_column_orders(&out, a, strlen(a), b,
+						 strlen(b)), 2);
+	cr_assert_str_eq(out.ptr, "table public.t (id, \"b c\", c -> id, c, "
+				  "\"b c\"); table public.w (p, q -> q, p)");
+	sch_buf_release(&out);
+}
+
+Test(statediff, clip_keeps_the_first_lines_and_counts_the_rest)
+{
+	struct sch_buf d = SCH_BUF_INIT;
+
+	sch_buf_addstr(&d, "1\n2\n3\n4\n5\n");
+	sch_statediff_clip(&d, 5);
+	cr_assert_str_eq(d.ptr, "1\n2\n3\n4\n5\n");
+	sch_statediff_clip(&d, 2);
+	cr_assert_str_eq(d.ptr, "1\n2\n... (3 more lines)\n");
+	sch_buf_reset(&d);
+	sch_buf_addstr(&d, "1\n2\n");
+	sch_statediff_clip(&d, 1);
+	cr_assert_str_eq(d.ptr, "1\n... (1 more line)\n");
+	sch_buf_release(&d);
+}

@@ -679,3 +679,43 @@ Test(worktree, create_writes_files_that_load_back)
 	cr_assert_eq(entries, 1, "no temporary directory is left");
 	sch_meta_release(&m);
 }
+
+Test(worktree, supersedes_takes_a_full_id_that_need_not_be_stored)
+{
+	struct sch_store *s = open_store();
+	struct sch_txn *t = NULL;
+	struct sch_wt wt;
+	const char *full = "00112233445566778899aabbccddeeff"
+			   "00112233445566778899aabbccddeeff";
+	char *meta = xasprintf("supersedes %s\n\nA\n", full);
+	struct sch_id want;
+	struct sch_buf again = SCH_BUF_INIT;
+	struct sch_meta m;
+
+	cr_assert_eq(parse(&m, meta), 0);
+	cr_assert_eq(m.nsupersedes, 1);
+	sch_meta_format(&again, &m);
+	cr_assert_str_eq(again.ptr, meta);
+	sch_meta_release(&m);
+	put_migration(mig, "0001_a", meta, "SELECT 1;\n", "SELECT 1;\n");
+	cr_assert_eq(sch_wt_load(&wt, mig), 0);
+	cr_assert_eq(sch_txn_begin(&t, s, 0), 0);
+	cr_assert_eq(sch_wt_resolve(&wt, t), 0, "%s", sch_error_msg());
+	cr_assert_eq(sch_id_parse(&want, full, strlen(full)), 0);
+	cr_assert_eq(wt.e[0].rev.nsupersedes, 1);
+	cr_assert_eq(sch_id_cmp(&wt.e[0].rev.supersedes[0], &want), 0);
+	sch_wt_release(&wt);
+
+	/* a short prefix must name a stored revision */
+	put_migration(mig, "0001_a", "supersedes 0011\n\nA\n", "", "");
+	cr_assert_eq(sch_wt_load(&wt, mig), 0);
+	cr_assert_eq(sch_wt_resolve(&wt, t), SCH_ENOTFOUND);
+	cr_assert(strstr(sch_error_msg(), "0001_a/meta: supersedes '0011' is "
+					  "neither a full revision id"),
+		  "%s", sch_error_msg());
+	sch_wt_release(&wt);
+	sch_txn_abort(t);
+	sch_store_close(s);
+	sch_buf_release(&again);
+	free(meta);
+}

@@ -162,15 +162,30 @@ static int to_cstring(char **out, const char *file, const void *sql,
 	return 0;
 }
 
-/* Turns a libpg_query error into "file:line: message". */
+/* 1-based column (in characters) of byte offset off in sql. */
+static int column_at(const char *sql, size_t off)
+{
+	size_t start = off;
+	int col = 1;
+
+	while (start > 0 && sql[start - 1] != '\n')
+		start--;
+	for (size_t i = start; i < off; i++)
+		if (((unsigned char)sql[i] & 0xC0) != 0x80)
+			col++;
+	return col;
+}
+
+/* Turns a libpg_query error into "file:line:column: message". */
 static int parse_error(const char *file, const char *sql, size_t len,
 		       const PgQueryError *e)
 {
-	if (e->cursorpos > 0)
-		return sch_error_set(SCH_EPARSE, "%s:%d: %s", name_of(file),
-				     sch_sql_pos_to_line(sql, len, 0,
-							 e->cursorpos),
-				     e->message);
+	if (e->cursorpos > 0) {
+		size_t off = sch_sql_pos_to_offset(sql, len, 0, e->cursorpos);
+		return sch_error_set(SCH_EPARSE, "%s:%d:%d: %s", name_of(file),
+				     sch_sql_line_at(sql, len, off),
+				     column_at(sql, off), e->message);
+	}
 	return sch_error_set(SCH_EPARSE, "%s: %s", name_of(file), e->message);
 }
 

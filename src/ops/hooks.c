@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "schema/buf.h"
-#include "schema/cmd.h"
 #include "schema/error.h"
 #include "schema/hooks.h"
 #include "schema/pg.h"
@@ -24,10 +23,10 @@ static void scrub_env(const char *safe_url)
 		setenv("DATABASE_URL", safe_url, 1);
 }
 
-int sch_hook_run(struct sch_ctx *ctx, const char *name, const void *input,
-		 size_t len)
+int sch_hook_run(const char *repo, const char *root, const char *name,
+		 const void *input, size_t len)
 {
-	char *path = xasprintf("%s/hooks/%s", ctx->repo, name);
+	char *path = xasprintf("%s/hooks/%s", repo, name);
 	struct stat st;
 	int pipefd[2] = { -1, -1 };
 	pid_t pid;
@@ -64,9 +63,9 @@ int sch_hook_run(struct sch_ctx *ctx, const char *name, const void *input,
 		close(pipefd[1]);
 		dup2(2, 1); /* hook output goes to stderr, stdout stays ours */
 		scrub_env(safe_url);
-		setenv("SCHEMA_DIR", ctx->repo, 1);
+		setenv("SCHEMA_DIR", repo, 1);
 		setenv("SCHEMA_HOOK", name, 1);
-		if (chdir(ctx->root) != 0)
+		if (chdir(root) != 0)
 			_exit(127);
 		execv(path, argv);
 		_exit(127);

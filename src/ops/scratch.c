@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include "schema/apply.h"
-#include "schema/cmd.h"
+#include "schema/worktree.h"
+#include "schema/config.h"
 #include "schema/devcluster.h"
 #include "schema/error.h"
 #include "schema/plan.h"
@@ -29,7 +30,7 @@ static int check_parse(const char *v, int *on)
 	return sch_bool_parse(v, on);
 }
 
-int sch_scratch_enabled(int *on, const struct sch_ctx *ctx)
+int sch_scratch_enabled(int *on, const struct sch_config *cfg)
 {
 	const char *e = getenv("SCHEMA_CHECK");
 	const char *v;
@@ -41,11 +42,11 @@ int sch_scratch_enabled(int *on, const struct sch_ctx *ctx)
 					     "0, 1 or require, not '%s'", e);
 		return 0;
 	}
-	v = sch_config_get(&ctx->config, "commit.check");
+	v = sch_config_get(cfg, "commit.check");
 	if (v && check_parse(v, on))
 		return sch_error_set(SCH_EPARSE, "%s: '%s' is not a boolean "
 				     "or 'require' for commit.check",
-				     ctx->config.path, v);
+				     cfg->path, v);
 	return 0;
 }
 
@@ -98,7 +99,7 @@ static int connect_db(struct sch_scratch *s)
 		rc = sch_pg_open(&s->pg, ci.ptr);
 	if (!rc) {
 		sch_reg_init(&s->reg, s->pg,
-			     sch_config_get(&s->ctx->config, "core.registry"));
+			     sch_config_get(s->cfg, "core.registry"));
 		rc = sch_reg_lock(&s->reg, LOCK_WAIT_MS);
 	}
 	sch_buf_release(&ci);
@@ -132,15 +133,17 @@ static int db_exists(struct sch_scratch *s, const char *db)
 
 static int reset_db(struct sch_scratch *s);
 
-int sch_scratch_open(struct sch_scratch *s, struct sch_ctx *ctx)
+int sch_scratch_open(struct sch_scratch *s, const struct sch_config *cfg,
+		     const char *repo)
 {
 	const char *url = getenv("SCHEMA_DEV_URL");
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	s->ctx = ctx;
+	s->cfg = cfg;
+	s->repo = repo;
 	s->use.fd = -1;
-	sch_cmd_catalog_opts(&s->co, ctx);
+	sch_catalog_opts_config(&s->co, cfg);
 	if (url && *url) {
 		unsigned char r[4];
 		char hex[9];
@@ -160,11 +163,11 @@ int sch_scratch_open(struct sch_scratch *s, struct sch_ctx *ctx)
 	} else {
 		struct sch_buf u = SCH_BUF_INIT;
 		long idle;
-		rc = sch_cmd_idle_stop(ctx, &idle);
+		rc = sch_dev_idle_stop(cfg, &idle);
 		if (!rc)
-			rc = sch_dev_acquire(&s->use, ctx->repo, idle, 0, NULL);
+			rc = sch_dev_acquire(&s->use, repo, idle, 0, NULL);
 		if (!rc)
-			rc = sch_dev_conninfo(&u, ctx->repo, "postgres");
+			rc = sch_dev_conninfo(&u, repo, "postgres");
 		if (rc) {
 			sch_buf_release(&u);
 			return rc;
@@ -230,8 +233,8 @@ void sch_scratch_close(struct sch_scratch *s)
 	disconnect_db(s);
 	if (s->db && (s->throwaway || s->dirty))
 		admin_exec(s, "DROP", s->db, NULL);
-	if (s->ctx)
-		sch_dev_release(&s->use, s->ctx->repo);
+	if (s->repo)
+		sch_dev_release(&s->use, s->repo);
 	free(s->server);
 	free(s->db);
 	memset(s, 0, sizeof(*s));
@@ -249,7 +252,7 @@ static int run_plan(struct sch_scratch *s, struct sch_txn *t,
 		const struct sch_gnode *nd =
 			&g->nodes[is_up ? p->up[k - p->ndown] : p->down[k]];
 		struct sch_loaded_step ls;
-		char *name = sch_cmd_dir_name(t, &nd->id);
+		char *name = sch_wt_dir_name(t, &nd->id);
 
 		rc = sch_step_load(&ls, t, nd, applied, is_up, name);
 		if (!rc) {
@@ -323,6 +326,7 @@ void sch_revcheck_release(struct sch_revcheck *c)
 {
 	sch_strlist_release(&c->differ);
 	sch_buf_release(&c->diff);
+	sch_buf_release(&c->orders);
 }
 
 /* The revision's own step, up or down, through the apply engine. */
@@ -353,6 +357,8 @@ int sch_scratch_revcheck(struct sch_revcheck *out, struct sch_scratch *s,
 	int rc, fast;
 
 	memset(out, 0, sizeof(*out));
+	sch_buf_init(&out->diff);
+	sch_buf_init(&out->orders);
 	/* the revision alone, not the history it reaches: its parents
 	 * and depends are all the check needs of it */
 	sch_graph_init(&g, t);
@@ -414,6 +420,14 @@ again:
 		s->dirty = 1;
 		sch_statediff(&out->diff, &out->differ, before.ptr, before.len,
 			      back.ptr, back.len, 1);
+		/* DROP COLUMN undone by ADD COLUMN puts the column last:
+		 * PostgreSQL cannot put it back in its place */
+		out->column_order = sch_statediff_column_order_only(
+			before.ptr, before.len, back.ptr, back.len);
+		if (out->column_order)
+			sch_statediff_column_orders(&out->orders, before.ptr,
+						    before.len, back.ptr,
+						    back.len);
 	}
 out:
 	sch_idlist_release(&targets);
@@ -426,6 +440,7 @@ out:
 void sch_mergecheck_release(struct sch_mergecheck *c)
 {
 	sch_buf_release(&c->why);
+	sch_buf_release(&c->column_orders);
 	sch_strlist_release(&c->both);
 	sch_strlist_release(&c->orders);
 }
@@ -495,6 +510,8 @@ int sch_scratch_mergecheck(struct sch_mergecheck *out, struct sch_scratch *s,
 	int rc, made = 0;
 
 	memset(out, 0, sizeof(*out));
+	sch_buf_init(&out->why);
+	sch_buf_init(&out->column_orders);
 	sch_graph_init(&g, t);
 	rc = sch_graph_add(&ia, &g, a);
 	if (!rc)
@@ -562,6 +579,8 @@ int sch_scratch_mergecheck(struct sch_mergecheck *out, struct sch_scratch *s,
 								   ba.len)) {
 			out->differ = 0;
 			out->column_order = 1;
+			sch_statediff_column_orders(&out->column_orders, ab.ptr,
+						    ab.len, ba.ptr, ba.len);
 		}
 		if (!out->differ)
 			sch_catalog_state_id(&out->state, ab.ptr, ab.len);

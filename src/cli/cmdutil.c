@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "schema/buf.h"
 #include "schema/cmd.h"
@@ -13,6 +14,8 @@
 #include "schema/refs.h"
 #include "schema/sign.h"
 #include "schema/suggest.h"
+#include "schema/target.h"
+#include "schema/ui.h"
 
 int sch_cmd_optfail(int c, char **argv, const char *verb,
 		    const struct option *opts)
@@ -62,6 +65,7 @@ int sch_cmd_target_args(struct sch_target_args *a, int argc, char **argv,
 		{ "json", no_argument, NULL, 'j' },
 		{ "full", no_argument, NULL, 'F' },
 		{ "no-states", no_argument, NULL, 'S' },
+		{ "strict-column-order", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -84,6 +88,13 @@ int sch_cmd_target_args(struct sch_target_args *a, int argc, char **argv,
 				return sch_error_set(SCH_EUSAGE, "unknown option "
 						     "'--no-states' for '%s'", verb);
 			a->no_states = 1;
+			break;
+		case 'C':
+			if (!(flags & SCH_ARGS_STRICTCOLS))
+				return sch_error_set(SCH_EUSAGE, "unknown option "
+						     "'--strict-column-order' "
+						     "for '%s'", verb);
+			a->strict_column_order = 1;
 			break;
 		default:
 			return sch_cmd_optfail(c, argv, verb, opts);
@@ -189,54 +200,6 @@ void sch_cmd_decoration(struct sch_buf *out, struct sch_txn *t,
 }
 
 /* The worktree database read once a process into an id -> name table. */
-struct dirname {
-	struct sch_id id;
-	char *name;
-};
-static struct dirname *dirnames;
-static size_t ndirnames;
-static int dirnames_loaded;
-
-static int dirname_cmp(const void *a, const void *b)
-{
-	return sch_id_cmp(&((const struct dirname *)a)->id,
-			  &((const struct dirname *)b)->id);
-}
-
-char *sch_cmd_dir_name(struct sch_txn *t, const struct sch_id *id)
-{
-	struct dirname key, *hit;
-
-	if (!dirnames_loaded) {
-		struct sch_cursor *c = NULL;
-		const void *k, *v;
-		size_t kl, vl, cap = 0;
-		int rc;
-		dirnames_loaded = 1;
-		if (sch_cursor_open(&c, t, SCH_DB_WORKTREE) == 0) {
-			for (rc = sch_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl);
-			     rc == 1; rc = sch_cursor_next(c, &k, &kl, &v, &vl)) {
-				if (vl != SCH_ID_LEN)
-					continue;
-				if (ndirnames == cap) {
-					cap = cap ? cap * 2 : 64;
-					dirnames = xrealloc(dirnames,
-							    cap * sizeof(*dirnames));
-				}
-				memcpy(dirnames[ndirnames].id.b, v, SCH_ID_LEN);
-				dirnames[ndirnames++].name = xstrndup(k, kl);
-			}
-			sch_cursor_close(c);
-		}
-		if (ndirnames)
-			qsort(dirnames, ndirnames, sizeof(*dirnames), dirname_cmp);
-	}
-	key.id = *id;
-	hit = ndirnames ? bsearch(&key, dirnames, ndirnames, sizeof(*dirnames),
-				  dirname_cmp) : NULL;
-	return hit ? xstrdup(hit->name) : NULL;
-}
-
 int sch_cmd_signing_key(struct sch_key *out, const char *name,
 			const struct sch_ctx *ctx)
 {
@@ -343,13 +306,24 @@ void sch_cmd_unchecked_warning(const char *what)
 		    "an error)");
 }
 
-int sch_cmd_idle_stop(const struct sch_ctx *ctx, long *secs)
-{
-	long ms;
-	int rc = sch_config_duration(&ctx->config, "dev.idle-stop",
-				     SCH_DEV_IDLE_DEFAULT * 1000L, &ms);
 
-	/* whole seconds, a fraction rounded up: 500ms is not "never" */
-	*secs = rc ? SCH_DEV_IDLE_DEFAULT : (ms + 999) / 1000;
-	return rc;
+int sch_cmd_confirm(const struct sch_envpol *pol, int yes, const char *what)
+{
+	char *q;
+	int ok;
+
+	if (!pol->confirm || yes)
+		return 0;
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+		sch_error_set(SCH_EUSAGE, "%s on %s needs confirmation and there "
+			      "is no terminal to ask", what, pol->name);
+		sch_error_hint("pass --yes to confirm from a script");
+		return SCH_EUSAGE;
+	}
+	q = xasprintf("%s on %s (%s)?", what, pol->name, pol->shown);
+	ok = sch_ui_confirm(q);
+	free(q);
+	if (!ok)
+		return sch_error_set(SCH_EREFUSED, "not confirmed: nothing changed");
+	return 0;
 }

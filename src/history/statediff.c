@@ -315,3 +315,97 @@ int sch_statediff_column_order_only(const char *a, size_t alen, const char *b,
 	free(eb.v);
 	return same;
 }
+
+/* The name of the column a column line starts (quote_ident's output:
+ * a bare word, or a double-quoted one with "" inside). */
+static struct span column_name(const struct span *l)
+{
+	size_t i = 0, start;
+	struct span r;
+
+	while (i < l->len && (l->p[i] == ' ' || l->p[i] == '\t'))
+		i++;
+	i += 7; /* "column " */
+	start = i;
+	if (i < l->len && l->p[i] == '"') {
+		for (i++; i < l->len; i++)
+			if (l->p[i] == '"') {
+				if (i + 1 < l->len && l->p[i + 1] == '"')
+					i++;
+				else
+					break;
+			}
+		if (i < l->len)
+			i++;
+	} else {
+		while (i < l->len && l->p[i] != ' ')
+			i++;
+	}
+	r.p = l->p + start;
+	r.len = i - start;
+	return r;
+}
+
+static void add_columns(struct sch_buf *out, struct span all)
+{
+	struct span *l;
+	size_t n = split_lines(&l, all), k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (is_column(&l[i])) {
+			struct span c = column_name(&l[i]);
+			sch_buf_addf(out, "%s%.*s", k++ ? ", " : "", (int)c.len,
+				     c.p);
+		}
+	free(l);
+}
+
+size_t sch_statediff_column_orders(struct sch_buf *out, const char *a,
+				   size_t alen, const char *b, size_t blen)
+{
+	struct entries ea, eb;
+	size_t i = 0, j = 0, n = 0;
+
+	split_entries(&ea, a, alen);
+	split_entries(&eb, b, blen);
+	while (i < ea.n && j < eb.n) {
+		const struct entry *x = &ea.v[i], *y = &eb.v[j];
+		int c = span_cmp(&x->head, &y->head);
+		if (c < 0) {
+			i++;
+			continue;
+		}
+		if (c > 0) {
+			j++;
+			continue;
+		}
+		i++, j++;
+		if (!span_cmp(&x->all, &y->all))
+			continue;
+		if (n++)
+			sch_buf_addstr(out, "; ");
+		sch_buf_addf(out, "%.*s (", (int)x->head.len, x->head.p);
+		add_columns(out, x->all);
+		sch_buf_addstr(out, " -> ");
+		add_columns(out, y->all);
+		sch_buf_addch(out, ')');
+	}
+	free(ea.v);
+	free(eb.v);
+	return n;
+}
+
+void sch_statediff_clip(struct sch_buf *diff, size_t max_lines)
+{
+	size_t lines = 0, at = 0, more = 0;
+
+	for (size_t i = 0; i < diff->len; i++)
+		if (diff->ptr[i] == '\n' && ++lines == max_lines)
+			at = i + 1;
+	if (lines <= max_lines)
+		return;
+	more = lines - max_lines;
+	sch_buf_truncate(diff, at);
+	sch_buf_addf(diff, "... (%zu more line%s)\n", more,
+		     more == 1 ? "" : "s");
+}

@@ -5,8 +5,8 @@
 
 #include "schema/error.h"
 #include "schema/suggest.h"
+#include "schema/registry.h"
 #include "schema/target.h"
-#include "schema/ui.h"
 
 static const char *const builtin_envs[] = { "development", "staging",
 					    "production" };
@@ -128,6 +128,12 @@ int sch_target_policy(struct sch_envpol *pol, const struct sch_config *cfg,
 		if (rc)
 			goto out;
 		pol->confirm = b;
+		key = xasprintf("env.%s.require-clean", env);
+		rc = sch_config_bool(cfg, key, !strcmp(env, "production"),
+				     &pol->require_clean);
+		free(key);
+		if (rc)
+			goto out;
 		key = xasprintf("env.%s.require-signed", env);
 		rc = sch_config_bool(cfg, key, 0, &pol->require_signed);
 		free(key);
@@ -213,23 +219,19 @@ int sch_target_connect(struct sch_pg **out, const struct sch_envpol *pol)
 	return rc;
 }
 
-int sch_target_confirm(const struct sch_envpol *pol, int yes, const char *what)
+int sch_target_read(const struct sch_config *cfg, const char *url,
+		    const char *env, struct sch_envpol *pol, struct sch_pg **pg,
+		    struct sch_reg *reg, struct sch_applied_set *applied,
+		    int scripts)
 {
-	char *q;
-	int ok;
+	int rc = sch_target_policy(pol, cfg, env, url);
 
-	if (!pol->confirm || yes)
-		return 0;
-	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
-		sch_error_set(SCH_EUSAGE, "%s on %s needs confirmation and there "
-			      "is no terminal to ask", what, pol->name);
-		sch_error_hint("pass --yes to confirm from a script");
-		return SCH_EUSAGE;
-	}
-	q = xasprintf("%s on %s (%s)?", what, pol->name, pol->shown);
-	ok = sch_ui_confirm(q);
-	free(q);
-	if (!ok)
-		return sch_error_set(SCH_EREFUSED, "not confirmed: nothing changed");
-	return 0;
+	memset(reg, 0, sizeof(*reg));
+	memset(applied, 0, sizeof(*applied));
+	if (!rc)
+		rc = sch_target_connect(pg, pol);
+	if (rc)
+		return rc;
+	sch_reg_init(reg, *pg, sch_config_get(cfg, "core.registry"));
+	return sch_reg_load(reg, applied, scripts);
 }

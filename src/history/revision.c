@@ -1,6 +1,7 @@
 /* revision.c - parse and format `rev` objects. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@ void sch_rev_release(struct sch_rev *r)
 {
 	free(r->parents);
 	free(r->depends);
+	free(r->supersedes);
 	for (size_t i = 0; i < r->nlabels; i++)
 		free(r->labels[i]);
 	free(r->labels);
@@ -53,6 +55,21 @@ void sch_rev_add_depends(struct sch_rev *r, const struct sch_id *id)
 {
 	r->depends = xrealloc(r->depends, (r->ndepends + 1) * sizeof(*id));
 	r->depends[r->ndepends++] = *id;
+}
+
+void sch_rev_add_supersedes(struct sch_rev *r, const struct sch_id *id)
+{
+	r->supersedes = xrealloc(r->supersedes,
+				 (r->nsupersedes + 1) * sizeof(*id));
+	r->supersedes[r->nsupersedes++] = *id;
+}
+
+int sch_rev_supersedes(const struct sch_rev *r, const struct sch_id *id)
+{
+	for (size_t i = 0; i < r->nsupersedes; i++)
+		if (!sch_id_cmp(&r->supersedes[i], id))
+			return 1;
+	return 0;
 }
 
 void sch_rev_add_label(struct sch_rev *r, const char *label)
@@ -104,6 +121,8 @@ void sch_rev_format(struct sch_buf *out, const struct sch_rev *r)
 		add_id_line(out, "parent", &r->parents[i]);
 	for (size_t i = 0; i < r->ndepends; i++)
 		add_id_line(out, "depends", &r->depends[i]);
+	for (size_t i = 0; i < r->nsupersedes; i++)
+		add_id_line(out, "supersedes", &r->supersedes[i]);
 	add_id_line(out, "up", &r->up);
 	add_id_line(out, "down", &r->down);
 	if (r->has_verify)
@@ -163,8 +182,8 @@ int sch_rev_parse_author(struct sch_rev *r, const char *v, size_t n)
 	return 0;
 }
 
-enum { ST_PARENT, ST_DEPENDS, ST_UP, ST_DOWN, ST_VERIFY, ST_LABEL, ST_FLAG,
-       ST_AUTHOR, ST_DONE };
+enum { ST_PARENT, ST_DEPENDS, ST_SUPERSEDES, ST_UP, ST_DOWN, ST_VERIFY,
+       ST_LABEL, ST_FLAG, ST_AUTHOR, ST_DONE };
 
 int sch_rev_parse(struct sch_rev *out, const char *body, size_t len)
 {
@@ -203,7 +222,7 @@ int sch_rev_parse(struct sch_rev *out, const char *body, size_t len)
 		vlen = n - klen - 1;
 #define KEY(s) (klen == strlen(s) && !memcmp(p, s, klen))
 		st = KEY("parent") ? ST_PARENT : KEY("depends") ? ST_DEPENDS
-			: KEY("up") ? ST_UP : KEY("down") ? ST_DOWN
+			: KEY("supersedes") ? ST_SUPERSEDES : KEY("up") ? ST_UP : KEY("down") ? ST_DOWN
 			: KEY("verify") ? ST_VERIFY : KEY("label") ? ST_LABEL
 			: KEY("flag") ? ST_FLAG : KEY("author") ? ST_AUTHOR : -1;
 #undef KEY
@@ -239,6 +258,8 @@ int sch_rev_parse(struct sch_rev *out, const char *body, size_t len)
 				sch_rev_add_parent(out, &id);
 			} else if (st == ST_DEPENDS) {
 				sch_rev_add_depends(out, &id);
+			} else if (st == ST_SUPERSEDES) {
+				sch_rev_add_supersedes(out, &id);
 			} else if (st == ST_UP) {
 				out->up = id;
 				have_up = 1;
@@ -310,4 +331,53 @@ int sch_rev_load(struct sch_rev *out, struct sch_txn *t,
 out:
 	sch_buf_release(&body);
 	return rc;
+}
+
+static json_t *id_array(const struct sch_id *ids, size_t n)
+{
+	json_t *a = json_array();
+	char hex[SCH_HEX_LEN + 1];
+
+	for (size_t i = 0; i < n; i++) {
+		sch_id_hex(hex, &ids[i]);
+		json_array_append_new(a, json_string(hex));
+	}
+	return a;
+}
+
+static json_t *str_array(char **v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+json_t *sch_rev_json(const struct sch_id *id, const struct sch_rev *r,
+			 const char *deco)
+{
+	json_t *o = json_object();
+	char hex[SCH_HEX_LEN + 1];
+	struct sch_buf subj = SCH_BUF_INIT;
+
+	sch_id_hex(hex, id);
+	json_object_set_new(o, "id", json_string(hex));
+	json_object_set_new(o, "parents", id_array(r->parents, r->nparents));
+	json_object_set_new(o, "depends", id_array(r->depends, r->ndepends));
+	json_object_set_new(o, "supersedes", id_array(r->supersedes,
+						      r->nsupersedes));
+	json_object_set_new(o, "labels", str_array(r->labels, r->nlabels));
+	json_object_set_new(o, "flags", str_array(r->flags, r->nflags));
+	json_object_set_new(o, "author", r->author ? json_string(r->author)
+						   : json_null());
+	json_object_set_new(o, "time", json_integer(r->time));
+	json_object_set_new(o, "tz", json_string(r->tz[0] ? r->tz : "+0000"));
+	sch_rev_subject(&subj, r);
+	json_object_set_new(o, "subject", json_string(subj.ptr));
+	json_object_set_new(o, "message", json_string(r->message));
+	if (deco)
+		json_object_set_new(o, "refs", json_string(deco));
+	sch_buf_release(&subj);
+	return o;
 }

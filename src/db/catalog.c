@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "schema/catalog.h"
+#include "schema/config.h"
 #include "schema/error.h"
 #include "schema/registry.h"
 
@@ -1170,4 +1171,11 @@ int sch_state_record(struct sch_txn *t, const struct sch_id *rev, int major,
 		return 0;
 	return sch_kv_put(t, SCH_DB_STATES, key, sizeof(key), state->b,
 			  SCH_ID_LEN);
+}
+
+void sch_catalog_opts_config(struct sch_catalog_opts *o,
+			     const struct sch_config *cfg)
+{
+	o->registry = sch_config_get(cfg, "core.registry");
+	o->schemas = sch_config_get(cfg, "core.schemas");
 }

@@ -16,7 +16,9 @@
 #include <sodium.h>
 #include <time.h>
 
+#include "schema/config.h"
 #include "schema/devcluster.h"
+#include "schema/proc.h"
 #include "schema/error.h"
 #include "schema/pg.h"
 
@@ -42,52 +44,16 @@ static int is_exe(const char *dir, const char *prog)
 /* `pg_config --bindir`, run without a shell. */
 static int pg_config_bindir(struct sch_buf *out)
 {
-	int fd[2];
-	pid_t pid;
-	char buf[4096];
-	size_t n = 0;
-	ssize_t r;
-	int status;
+	char *argv[] = { "pg_config", "--bindir", NULL };
+	size_t n;
 
-	if (pipe2(fd, O_CLOEXEC))
+	if (sch_proc_output(out, argv, 4096))
 		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(fd[0]);
-		close(fd[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-		dup2(fd[1], 1);
-		if (null >= 0)
-			dup2(null, 2);
-		execlp("pg_config", "pg_config", "--bindir", (char *)NULL);
-		_exit(127);
-	}
-	close(fd[1]);
-	while (n < sizeof(buf) - 1 &&
-	       (r = read(fd[0], buf + n, sizeof(buf) - 1 - n)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		n += (size_t)r;
-	}
-	close(fd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return -1;
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+	n = out->len;
+	while (n && (out->ptr[n - 1] == '\n' || out->ptr[n - 1] == '\r'))
 		n--;
-	buf[n] = 0;
-	if (!n)
-		return -1;
-	sch_buf_reset(out);
-	sch_buf_add(out, buf, n);
-	return 0;
+	sch_buf_truncate(out, n);
+	return n ? 0 : -1;
 }
 
 int sch_dev_bindir(struct sch_buf *out)
@@ -962,4 +928,15 @@ static int spawn_watcher(const char *repo)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	return 0;
+}
+
+int sch_dev_idle_stop(const struct sch_config *cfg, long *secs)
+{
+	long ms;
+	int rc = sch_config_duration(cfg, "dev.idle-stop",
+				     SCH_DEV_IDLE_DEFAULT * 1000L, &ms);
+
+	/* whole seconds, a fraction rounded up: 500ms is not "never" */
+	*secs = rc ? SCH_DEV_IDLE_DEFAULT : (ms + 999) / 1000;
+	return rc;
 }

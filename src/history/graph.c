@@ -484,8 +484,11 @@ int sch_graph_note_stored(struct sch_txn *t, const struct sch_id *id,
 {
 	int rc;
 
-	for (size_t i = 0; i < r->nparents; i++) {
-		rc = sch_kv_del(t, SCH_DB_HEADS, r->parents[i].b, SCH_ID_LEN);
+	/* a parent, and a revision this one supersedes, is no head */
+	for (size_t i = 0; i < r->nparents + r->nsupersedes; i++) {
+		const struct sch_id *p = i < r->nparents
+			? &r->parents[i] : &r->supersedes[i - r->nparents];
+		rc = sch_kv_del(t, SCH_DB_HEADS, p->b, SCH_ID_LEN);
 		if (rc && rc != SCH_ENOTFOUND)
 			return rc;
 	}
@@ -544,7 +547,7 @@ int sch_graph_rebuild_heads(struct sch_txn *t, int *changed)
 	sch_cursor_close(c);
 	if (rc < 0)
 		goto out;
-	/* Keep revisions only; mark those named as parent. */
+	/* Keep revisions only; mark those named as parent or superseded. */
 	child = xcalloc(nrevs + 1, 1);
 	{
 		struct sch_graph g;
@@ -561,8 +564,11 @@ int sch_graph_rebuild_heads(struct sch_txn *t, int *changed)
 				child[i] = 2;
 				continue;
 			}
-			for (size_t p = 0; p < r.nparents; p++) {
-				struct sch_id *hit = bsearch(&r.parents[p], revs,
+			for (size_t p = 0; p < r.nparents + r.nsupersedes; p++) {
+				const struct sch_id *named = p < r.nparents
+					? &r.parents[p]
+					: &r.supersedes[p - r.nparents];
+				struct sch_id *hit = bsearch(named, revs,
 							     nrevs, sizeof(*revs),
 							     (int (*)(const void *,
 								      const void *))sch_id_cmp);

@@ -36,6 +36,7 @@ void sch_meta_release(struct sch_meta *m)
 {
 	strv_free(m->parents, m->nparents);
 	strv_free(m->depends, m->ndepends);
+	strv_free(m->supersedes, m->nsupersedes);
 	strv_free(m->labels, m->nlabels);
 	strv_free(m->flags, m->nflags);
 	free(m->author);
@@ -77,7 +78,7 @@ int sch_meta_parse(struct sch_meta *out, const char *text, size_t len,
 			vlen--;
 #define KEY(s) (klen == strlen(s) && !memcmp(p, s, klen))
 		if (!KEY("parent") && !KEY("depends") && !KEY("label") &&
-		    !KEY("flag") && !KEY("author")) {
+		    !KEY("flag") && !KEY("author") && !KEY("supersedes")) {
 			rc = sch_error_set(SCH_EPARSE,
 					   "%s:%d: unknown header '%.*s'", file,
 					   lineno, (int)(klen > 40 ? 40 : klen), p);
@@ -105,6 +106,8 @@ int sch_meta_parse(struct sch_meta *out, const char *text, size_t len,
 			strv_push(&out->parents, &out->nparents, v, vlen);
 		} else if (KEY("depends")) {
 			strv_push(&out->depends, &out->ndepends, v, vlen);
+		} else if (KEY("supersedes")) {
+			strv_push(&out->supersedes, &out->nsupersedes, v, vlen);
 		} else if (KEY("label")) {
 			char *l = xstrndup(v, vlen);
 			rc = sch_ref_check_name(l);
@@ -185,6 +188,8 @@ void sch_meta_format(struct sch_buf *out, const struct sch_meta *m)
 		sch_buf_addf(out, "parent %s\n", m->parents[i]);
 	for (size_t i = 0; i < m->ndepends; i++)
 		sch_buf_addf(out, "depends %s\n", m->depends[i]);
+	for (size_t i = 0; i < m->nsupersedes; i++)
+		sch_buf_addf(out, "supersedes %s\n", m->supersedes[i]);
 	for (size_t i = 0; i < m->nlabels; i++)
 		sch_buf_addf(out, "label %s\n", m->labels[i]);
 	for (size_t i = 0; i < m->nflags; i++)
@@ -415,6 +420,36 @@ static int lookup_ref(struct sch_id *out, struct sch_wt_entry **pending,
 			     wt->dir, from->name, what, ref, wt->dir);
 }
 
+/*
+ * A supersedes value: a full id, which need not be stored (a database may
+ * still hold the revision it names), or a prefix of a stored revision.
+ */
+static int supersedes_ref(struct sch_id *out, struct sch_wt *wt,
+			  struct sch_txn *t, const struct sch_wt_entry *from,
+			  const char *ref)
+{
+	size_t n = strlen(ref);
+	int rc, lower = 1;
+
+	for (size_t i = 0; i < n; i++)
+		if (ref[i] >= 'A' && ref[i] <= 'F')
+			lower = 0; /* ids are written in lowercase */
+	if (n == SCH_HEX_LEN && lower && is_hex(ref) &&
+	    sch_id_parse(out, ref, n) == 0)
+		return 0;
+	if (is_hex(ref) && n >= 4) {
+		rc = sch_object_resolve_prefix(out, t, ref, SCH_OBJ_REV);
+		if (rc == 0)
+			return 0;
+		if (rc == SCH_EAMBIGUOUS)
+			return sch_error_wrap(rc, "%s/%s/meta: supersedes",
+					      wt->dir, from->name);
+	}
+	return sch_error_set(SCH_ENOTFOUND, "%s/%s/meta: supersedes '%s' is "
+			     "neither a full revision id nor the prefix of a "
+			     "stored revision", wt->dir, from->name, ref);
+}
+
 /* Builds and hashes the revision of e once its references are resolved. */
 static int finish_entry(struct sch_wt *wt, struct sch_txn *t,
 			struct sch_wt_entry *e, struct sch_wt_entry **pending)
@@ -439,6 +474,13 @@ static int finish_entry(struct sch_wt *wt, struct sch_txn *t,
 			sch_rev_add_depends(r, &id);
 		else
 			sch_rev_add_parent(r, &id);
+	}
+	for (size_t i = 0; i < e->meta.nsupersedes; i++) {
+		struct sch_id id;
+		rc = supersedes_ref(&id, wt, t, e, e->meta.supersedes[i]);
+		if (rc)
+			goto out;
+		sch_rev_add_supersedes(r, &id);
 	}
 	sch_object_hash(&r->up, SCH_OBJ_BLOB, e->up.ptr, e->up.len);
 	sch_object_hash(&r->down, SCH_OBJ_BLOB, e->down.ptr, e->down.len);
@@ -542,8 +584,9 @@ int sch_wt_edited(struct sch_txn *t, const struct sch_wt_entry *e,
 		    (!r.has_verify || !sch_id_cmp(&r.verify, &e->rev.verify)) &&
 		    !strcmp(r.message, e->rev.message) &&
 		    r.nparents == e->rev.nparents &&
-		    r.ndepends == e->rev.ndepends && r.nlabels == e->rev.nlabels &&
-		    r.nflags == e->rev.nflags)
+		    r.ndepends == e->rev.ndepends &&
+		    r.nsupersedes == e->rev.nsupersedes &&
+		    r.nlabels == e->rev.nlabels && r.nflags == e->rev.nflags)
 			*direct = 0;
 		sch_rev_release(&r);
 	}
@@ -620,6 +663,7 @@ static int own_differs(struct sch_txn *t, struct sch_wt_entry *e,
 	    (!e->has_verify || !sch_id_cmp(&r.verify, &verify)) &&
 	    !strcmp(r.message, e->meta.message) &&
 	    r.nparents == e->meta.nparents && r.ndepends == e->meta.ndepends &&
+	    r.nsupersedes == e->meta.nsupersedes &&
 	    r.nlabels == e->meta.nlabels && r.nflags == e->meta.nflags)
 		differs = 0;
 	sch_rev_release(&r);
@@ -791,4 +835,54 @@ out:
 	free(final);
 	free(tmp);
 	return rc;
+}
+
+/* The directory names of committed revisions, read once a process
+ * (a command that moves no directory asks many times). */
+struct dirname {
+	struct sch_id id;
+	char *name;
+};
+static struct dirname *dirnames;
+static size_t ndirnames;
+static int dirnames_loaded;
+
+static int dirname_cmp(const void *a, const void *b)
+{
+	return sch_id_cmp(&((const struct dirname *)a)->id,
+			  &((const struct dirname *)b)->id);
+}
+
+char *sch_wt_dir_name(struct sch_txn *t, const struct sch_id *id)
+{
+	struct dirname key, *hit;
+
+	if (!dirnames_loaded) {
+		struct sch_cursor *c = NULL;
+		const void *k, *v;
+		size_t kl, vl, cap = 0;
+		int rc;
+		dirnames_loaded = 1;
+		if (sch_cursor_open(&c, t, SCH_DB_WORKTREE) == 0) {
+			for (rc = sch_cursor_seek(c, NULL, 0, &k, &kl, &v, &vl);
+			     rc == 1; rc = sch_cursor_next(c, &k, &kl, &v, &vl)) {
+				if (vl != SCH_ID_LEN)
+					continue;
+				if (ndirnames == cap) {
+					cap = cap ? cap * 2 : 64;
+					dirnames = xrealloc(dirnames,
+							    cap * sizeof(*dirnames));
+				}
+				memcpy(dirnames[ndirnames].id.b, v, SCH_ID_LEN);
+				dirnames[ndirnames++].name = xstrndup(k, kl);
+			}
+			sch_cursor_close(c);
+		}
+		if (ndirnames)
+			qsort(dirnames, ndirnames, sizeof(*dirnames), dirname_cmp);
+	}
+	key.id = *id;
+	hit = ndirnames ? bsearch(&key, dirnames, ndirnames, sizeof(*dirnames),
+				  dirname_cmp) : NULL;
+	return hit ? xstrdup(hit->name) : NULL;
 }

@@ -131,6 +131,23 @@ int sch_plan_make(struct sch_plan *out, const struct sch_graph *g,
 			if (mode == SCH_PLAN_CHECKOUT)
 				down[i] = A[i] && !T[i];
 		}
+		/* migrate goes up only, except that an applied revision a
+		 * target supersedes goes down first, with what builds on it
+		 * (checkout reverts it anyway: it is not in T) */
+		for (size_t i = 0; i < g->n; i++)
+			for (size_t k = 0; T[i] && k < g->nodes[i].rev.nsupersedes;
+			     k++) {
+				long old = sch_graph_find(g,
+					&g->nodes[i].rev.supersedes[k]);
+				uint8_t *d;
+				if (old < 0 || !A[old] || T[old])
+					continue;
+				d = descendants(g, (uint32_t)old);
+				for (size_t j = 0; j < g->n; j++)
+					if (d[j] && A[j])
+						down[j] = 1;
+				free(d);
+			}
 	}
 	fill(&out->down, &out->ndown, g, down, 1);
 	fill(&out->up, &out->nup, g, up, 0);

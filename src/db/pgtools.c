@@ -9,56 +9,27 @@
 
 #include "schema/error.h"
 #include "schema/pgtools.h"
+#include "schema/proc.h"
 
 int sch_pgtools_major(const char *path)
 {
-	char buf[256];
-	size_t n = 0;
-	ssize_t r;
-	int fd[2], status, major = -1;
-	pid_t pid;
+	char *argv[] = { (char *)path, "--version", NULL };
+	struct sch_buf b = SCH_BUF_INIT;
 	const char *p;
+	int major = -1;
 
-	if (access(path, X_OK) || pipe2(fd, O_CLOEXEC))
-		return -1;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		close(fd[0]);
-		close(fd[1]);
+	/* path holds a '/', so it is run as it is, never searched. */
+	if (!strchr(path, '/') || access(path, X_OK) ||
+	    sch_proc_output(&b, argv, 255)) {
+		sch_buf_release(&b);
 		return -1;
 	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 2);
-		}
-		dup2(fd[1], 1);
-		execl(path, path, "--version", (char *)NULL);
-		_exit(127);
-	}
-	close(fd[1]);
-	while (n < sizeof(buf) - 1 &&
-	       (r = read(fd[0], buf + n, sizeof(buf) - 1 - n)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		n += (size_t)r;
-	}
-	close(fd[0]);
-	buf[n] = '\0';
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return -1;
 	/* "pg_dump (PostgreSQL) 15.18 (Debian ...)": after the ')' */
-	p = strchr(buf, ')');
-	p = strpbrk(p ? p : buf, "0123456789");
+	p = strchr(b.ptr, ')');
+	p = strpbrk(p ? p : b.ptr, "0123456789");
 	if (p)
 		major = atoi(p);
+	sch_buf_release(&b);
 	return major > 0 ? major : -1;
 }
 
