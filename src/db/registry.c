@@ -145,6 +145,30 @@ void sch_reg_ddl(struct sch_buf *out, const char *schema)
 	reg_ddl(out, schema, 1);
 }
 
+/*
+ * The one hash-chained INSERT of an event ($1 actor, $2 action, $3
+ * revision, $4 detail). The advisory lock serialises writers, so "the
+ * last row" is stable. signed: $5 is the client's at_us, $6 the chain
+ * head it predicted and $7 its signature, kept only when the head the
+ * server sees is the predicted one; else the server's clock gives at_us.
+ */
+static void event_sql(struct sch_buf *sql, const char *q, int signed_)
+{
+	sch_buf_reset(sql);
+	sch_buf_addf(sql,
+		"WITH p AS (SELECT coalesce((SELECT hash FROM %s.events "
+		"ORDER BY seq DESC LIMIT 1), repeat('0', 64)) AS h, %s AS t) "
+		"INSERT INTO %s.events (at_us, actor, action, revision, detail, "
+		"prev_hash, hash%s) SELECT p.t, $1, $2, $3, $4, p.h, "
+		"encode(sha256(convert_to(p.h || '|' || p.t || '|' || $1 || '|' "
+		"|| $2 || '|' || coalesce($3, '') || '|' || $4, 'UTF8')), 'hex')"
+		"%s FROM p", q,
+		signed_ ? "$5::bigint"
+			: "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint",
+		q, signed_ ? ", sig" : "",
+		signed_ ? ", CASE WHEN p.h = $6 THEN $7 END" : "");
+}
+
 /* Each step upgrades a registry of format `from` to `from + 1` (%s is
  * the quoted registry schema). */
 static const struct {
@@ -448,17 +472,7 @@ void sch_reg_stmt_event(struct sch_reg_stmt *s, const struct sch_reg *r,
 		stmt_event_signed(s, r, actor, action, revision, detail);
 		return;
 	}
-	sch_buf_reset(&s->sql);
-	/* The advisory lock serialises writers, so "the last row" is stable. */
-	sch_buf_addf(&s->sql,
-		"WITH p AS (SELECT coalesce((SELECT hash FROM %s.events "
-		"ORDER BY seq DESC LIMIT 1), repeat('0', 64)) AS h, "
-		"(extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS t) "
-		"INSERT INTO %s.events (at_us, actor, action, revision, detail, "
-		"prev_hash, hash) SELECT p.t, $1, $2, $3, $4, p.h, "
-		"encode(sha256(convert_to(p.h || '|' || p.t || '|' || $1 || '|' "
-		"|| $2 || '|' || coalesce($3, '') || '|' || $4, 'UTF8')), 'hex') "
-		"FROM p", r->q, r->q);
+	event_sql(&s->sql, r->q, 0);
 	stmt_param(s, actor, 0);
 	stmt_param(s, action, 0);
 	stmt_param(s, revision, 0);
@@ -492,16 +506,7 @@ static void stmt_event_signed(struct sch_reg_stmt *s, const struct sch_reg *r,
 	sch_sign_bytes(sig, &g->key, msg.ptr, msg.len);
 	sch_hex(pk, g->key.pk, SCH_KEY_PUB);
 	sch_hex(sh, sig, SCH_SIG_LEN);
-	sch_buf_reset(&s->sql);
-	sch_buf_addf(&s->sql,
-		"WITH p AS (SELECT coalesce((SELECT hash FROM %s.events "
-		"ORDER BY seq DESC LIMIT 1), repeat('0', 64)) AS h, "
-		"$5::bigint AS t) "
-		"INSERT INTO %s.events (at_us, actor, action, revision, detail, "
-		"prev_hash, hash, sig) SELECT p.t, $1, $2, $3, $4, p.h, "
-		"encode(sha256(convert_to(p.h || '|' || p.t || '|' || $1 || '|' "
-		"|| $2 || '|' || coalesce($3, '') || '|' || $4, 'UTF8')), 'hex'), "
-		"CASE WHEN p.h = $6 THEN $7 END FROM p", r->q, r->q);
+	event_sql(&s->sql, r->q, 1);
 	stmt_param(s, actor, 0);
 	stmt_param(s, action, 0);
 	stmt_param(s, revision, 0);
